@@ -21,6 +21,11 @@ export class SequenceTracker {
     return gap >= HALF_RANGE ? 0 : gap;
   }
 
+  /** Forget one stream: its next message starts a new chain (no gap is reported for it). */
+  reset(stream: string): void {
+    this.next.delete(stream);
+  }
+
   /** Forget streams (e.g. when an exporter's state expires). */
   forget(prefix: string): void {
     for (const k of this.next.keys()) if (k.startsWith(prefix)) this.next.delete(k);

@@ -34,7 +34,8 @@ export type ErrorReason =
   | 'pending_expired'       // held data whose template never came in time (lost)
   | 'bad_record'            // a record's content is invalid (e.g. variable length overruns)
   | 'unsupported'           // well-formed but of a kind we do not decode (counted, skipped)
-  | 'sequence_gap';         // not an error of this datagram: records lost upstream
+  | 'sequence_gap'          // not an error of this datagram: records lost upstream
+  | 'internal_error';       // a decoder bug caught at the boundary (never expected; report it)
 
 export interface DecodeError {
   reason: ErrorReason;

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// flowgate command line. Each command lives in src/commands/; this file only parses.
+
+import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_CSV_FIELDS, parseProtocol, runDecode } from './commands/decode';
+
+function main(argv: string[]): void {
+  const program = new Command();
+  program
+    .name('flowgate')
+    .description('Flow-telemetry gateway: NetFlow v5/v9, IPFIX and sFlow v5 in, canonical protobuf out')
+    .version(require('../../package.json').version as string);
+
+  program
+    .command('decode')
+    .description('decode every UDP payload of a pcap/pcapng file as flow datagrams; one line per flow record')
+    .argument('<file>', 'capture file (pcap or pcapng)')
+    .option('-f, --format <format>', 'jsonl or csv', (v) => {
+      if (v !== 'jsonl' && v !== 'csv') throw new InvalidArgumentError('use jsonl or csv');
+      return v;
+    }, 'jsonl')
+    .option('--fields <list>', `CSV columns (comma-separated canonical names; default ${DEFAULT_CSV_FIELDS.join(',')})`)
+    .option('-p, --protocol <protocol>', 'auto (by version field), netflow5, netflow9, ipfix or sflow', (v) => {
+      try {
+        return parseProtocol(v);
+      } catch (e) {
+        throw new InvalidArgumentError((e as Error).message);
+      }
+    }, 'auto')
+    .option('--counters <target>', "where sFlow counter samples go as JSON lines: '-' (stderr), 'none' or a file", '-')
+    .option('--summary <target>', "where the end-of-file summary goes: '-' (stderr), 'none' or a file", '-')
+    .option('-v, --verbose', 'print every decode error with its detail on stderr', false)
+    .action((file: string, o: { format: 'jsonl' | 'csv'; fields?: string; protocol: ReturnType<typeof parseProtocol>; counters: string; summary: string; verbose: boolean }) => {
+      runDecode(file, {
+        format: o.format,
+        fields: o.fields ? o.fields.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+        protocol: o.protocol,
+        counters: o.counters,
+        summary: o.summary,
+        verbose: o.verbose,
+      });
+    });
+
+  program.parse(argv);
+}
+
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0); // `flowgate decode x | head` is normal use
+  throw e;
+});
+
+try {
+  main(process.argv);
+} catch (e) {
+  process.stderr.write(`flowgate: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+}

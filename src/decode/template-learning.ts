@@ -1,0 +1,92 @@
+// What v9 and IPFIX do alike with templates and held data: learn (with limits), release the
+// data that waited for the template, and hold data whose template is unknown.
+
+import type { FlowType } from '../canonical/flow-record';
+import { decodeDataSet } from './data-set';
+import { readOptionsRecord } from './exporter-options';
+import type { PendingSet } from './pending-queue';
+import { templateKey, type TemplateKind, type TemplateEntry } from './template-cache';
+import type { TemplateField, TimeContext } from './template-compiler';
+import { domainScope, type TemplateState } from './template-state';
+import { addError, type DecodeOutput, type Exporter } from './types';
+
+export interface SetContext {
+  st: TemplateState;
+  exporter: Exporter;
+  domain: number;
+  receivedUs: number;
+  sequence: number;
+  type: FlowType;
+  netflow9: boolean;
+  ctx: TimeContext;
+  out: DecodeOutput;
+}
+
+export function learnTemplate(c: SetContext, kind: TemplateKind, id: number, fields: TemplateField[], scopeCount: number): void {
+  let min = 0;
+  for (const f of fields) min += f.length === 65535 ? 1 : f.length;
+  if (min === 0) {
+    addError(c.out, 'bad_template', `template ${id} has no bytes per record (all fields zero-length)`);
+    return;
+  }
+  const result = c.st.templates.learn(kind, c.netflow9, c.exporter.key, c.domain, id, fields, scopeCount, c.receivedUs);
+  if (result === 'template_limit') {
+    addError(c.out, 'template_limit', `template ${id} (${fields.length} fields) from ${c.exporter.key} exceeds the per-exporter limits`);
+    return;
+  }
+  if (result === 'refreshed') return;
+  const key = templateKey(c.exporter.key, c.domain, id);
+  for (const held of c.st.pending.take(key)) releaseHeld(c, held);
+}
+
+/** Decodes a data set held before its template, with the context of the datagram that brought it. */
+function releaseHeld(c: SetContext, held: PendingSet): void {
+  const entry = c.st.templates.get(held.templateKey, c.receivedUs);
+  if (!entry) return;
+  const hc: SetContext = { ...c, receivedUs: held.receivedUs, sequence: held.sequence, domain: held.domain, ctx: held.ctx };
+  decodeSetWith(hc, entry, held.body, 0, held.body.length);
+}
+
+/** Decodes a data set (data or options records) whose template is known. */
+export function decodeSetWith(c: SetContext, entry: TemplateEntry, b: Buffer, p: number, end: number): number {
+  const scope = domainScope(c.exporter.key, c.domain);
+  if (entry.data) {
+    return decodeDataSet(
+      b, p, end, entry.data, c.ctx,
+      { type: c.type, exporter: c.exporter, receivedUs: c.receivedUs, sequence: c.sequence, domain: c.domain },
+      c.st.options.samplingFor(scope), c.out,
+    );
+  }
+  const opt = entry.options;
+  if (!opt) return 0;
+  let n = 0;
+  const values = new Map<number, number>();
+  while (end - p >= opt.minRecordLength && opt.minRecordLength > 0) {
+    values.clear();
+    const next = readOptionsRecord(b, p, end, opt.fields, opt.scopeCount, values);
+    if (next < 0) {
+      addError(c.out, 'bad_record', `options record overruns the set at offset ${p}`);
+      break;
+    }
+    c.st.options.apply(scope, values);
+    p = next;
+    n++;
+  }
+  return n;
+}
+
+/** A data set whose template is unknown: hold it; report what had to be dropped. */
+export function holdSet(c: SetContext, id: number, b: Buffer, p: number, end: number): void {
+  const key = templateKey(c.exporter.key, c.domain, id);
+  addError(c.out, 'template_missing', `no template ${id} yet from ${c.exporter.key} domain ${c.domain}; data held`);
+  const dropped = c.st.pending.hold({
+    templateKey: key,
+    exporterKey: c.exporter.key,
+    body: Buffer.from(b.subarray(p, end)),
+    ctx: c.ctx,
+    receivedUs: c.receivedUs,
+    sequence: c.sequence,
+    domain: c.domain,
+  });
+  for (const d of dropped) addError(c.out, 'pending_overflow', `pending queue full: dropped ${d.body.length} bytes held for ${d.templateKey}`);
+}
