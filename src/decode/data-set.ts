@@ -26,6 +26,9 @@ export function decodeDataSet(
   out: DecodeOutput,
 ): number {
   const min = tpl.minRecordLength;
+  if (tpl.usesUptime && !ctx.hasUptime) {
+    addError(out, 'no_system_init_time', `${common.exporter.key} domain ${common.domain}: sysUpTime-relative times but no systemInitTimeMilliseconds yet; times left 0`);
+  }
   const flows = out.flows;
   let n = 0;
   // Bytes left over that cannot hold a record are padding (RFC 7011 §3.3.1, RFC 3954 §5.3).

@@ -32,13 +32,8 @@ export function decodeIpfix(b: Buffer, exporter: Exporter, receivedUs: number, s
   const sequence = b.readUInt32BE(8);
   const domain = b.readUInt32BE(12);
   const exportMs = exportSecs * 1000;
-  const initMs = st.options.systemInitMs(domainScope(exporter.key, domain));
-  const ctx: TimeContext = {
-    exportMs,
-    exportUs: exportSecs * 1e6,
-    uptimeMs: initMs === undefined ? 0 : exportMs - initMs,
-    hasUptime: initMs !== undefined,
-  };
+  const ctx: TimeContext = { exportMs, exportUs: exportSecs * 1e6, uptimeMs: 0, hasUptime: false };
+  placeUptime(ctx, st, exporter, domain);
   const c: SetContext = { st, exporter, domain, receivedUs, sequence, type: FlowType.IPFIX, netflow9: false, ctx, out };
 
   let dataRecords = 0;
@@ -55,6 +50,8 @@ export function decodeIpfix(b: Buffer, exporter: Exporter, receivedUs: number, s
     if (id === TEMPLATE_SET) readTemplates(c, b, p + 4, end, false);
     else if (id === OPTIONS_TEMPLATE_SET) readTemplates(c, b, p + 4, end, true);
     else if (id >= 256) {
+      // Options data earlier in this very message may just have told us the init time.
+      if (!ctx.hasUptime) placeUptime(ctx, st, exporter, domain);
       const entry = st.templates.get(templateKey(exporter.key, domain, id), receivedUs);
       if (entry) {
         // Options records count in the IPFIX sequence too (RFC 7011 §3.1).
@@ -74,6 +71,14 @@ export function decodeIpfix(b: Buffer, exporter: Exporter, receivedUs: number, s
   if (held) st.seq.reset(stream);
   else out.sequenceGap = st.seq.observe(stream, sequence, dataRecords);
   return out;
+}
+
+/** IPFIX has no sysUpTime in its header: derive it from systemInitTimeMilliseconds. */
+function placeUptime(ctx: TimeContext, st: TemplateState, exporter: Exporter, domain: number): void {
+  const initMs = st.options.systemInitMs(domainScope(exporter.key, domain));
+  if (initMs === undefined) return;
+  ctx.uptimeMs = ctx.exportMs - initMs;
+  ctx.hasUptime = true;
 }
 
 function readTemplates(c: SetContext, b: Buffer, p: number, end: number, options: boolean): void {

@@ -24,7 +24,7 @@ import {
   type InterfaceCounters,
 } from '../canonical/flow-record';
 import { ipToText } from '../util/ip';
-import { parsePacketHeaderAt } from './packet-header';
+import { copyAddress, parsePacketHeaderAt } from './packet-header';
 import type { SequenceTracker } from './sequence-tracker';
 import { addError, emptyOutput, type DecodeOutput, type Exporter } from './types';
 
@@ -361,8 +361,8 @@ function decodeSampledIp(b: Buffer, rec: FlowRecord, p: number, addrLen: 4 | 16)
   if (rec.src_addr.length === 0) {
     // No raw header filled the addresses, so the rest of the 5-tuple comes from here too.
     rec.proto = b.readUInt32BE(p + 4);
-    rec.src_addr = b.subarray(p + 8, p + 8 + addrLen);
-    rec.dst_addr = b.subarray(p + 8 + addrLen, p + 8 + 2 * addrLen);
+    rec.src_addr = copyAddress(b, p + 8, addrLen);
+    rec.dst_addr = copyAddress(b, p + 8 + addrLen, addrLen);
   }
   const q = p + 8 + 2 * addrLen;
   if (rec.src_port === 0) rec.src_port = b.readUInt32BE(q) & 0xffff;
@@ -390,7 +390,7 @@ function readAddress(b: Buffer, p: number, end: number): Uint8Array | null {
   if (type === 0) return NO_BYTES;
   const len = addressLength(type);
   if (len < 0 || end - p - 4 < len) return null;
-  return b.subarray(p + 4, p + 4 + len);
+  return copyAddress(b, p + 4, len === 4 ? 4 : 16);
 }
 
 function decodeExtendedRouter(dg: Datagram, rec: FlowRecord, start: number, end: number): boolean {

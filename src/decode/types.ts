@@ -34,6 +34,7 @@ export type ErrorReason =
   | 'pending_expired'       // held data whose template never came in time (lost)
   | 'bad_record'            // a record's content is invalid (e.g. variable length overruns)
   | 'unsupported'           // well-formed but of a kind we do not decode (counted, skipped)
+  | 'no_system_init_time'   // IPFIX sysUpTime-relative times before systemInitTimeMilliseconds was seen: times left 0
   | 'sequence_gap'          // not an error of this datagram: records lost upstream
   | 'internal_error';       // a decoder bug caught at the boundary (never expected; report it)
 
