@@ -44,6 +44,7 @@ export function decodeNetflow9(b: Buffer, exporter: Exporter, receivedUs: number
     else addError(out, 'unsupported', `reserved flowset id ${id}`);
     p = end;
   }
+  if (p < b.length && b.length - p < 4 && !isAllZero(b, p)) addError(out, 'bad_set', `${b.length - p} stray bytes after the last flowset`);
   out.sequenceGap = st.seq.observe(`nf9|${exporter.key}|${sourceId}`, sequence, 1);
   return out;
 }

@@ -109,24 +109,34 @@ export function copyAddress(b: Buffer, off: number, len: 4 | 16): Uint8Array {
   return a;
 }
 
+// Reads by hand rather than Buffer#readUInt*BE: those re-check bounds and, in a function this
+// size, are often not inlined; it measured ~2x slower end to end. Callers check bounds first.
+export function u16(b: Buffer, p: number): number {
+  return (b[p] << 8) | b[p + 1];
+}
+
+export function u32(b: Buffer, p: number): number {
+  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+}
+
 function readMac(h: Buffer, off: number): number {
   // 48-bit value: two reads, since a JS bitwise op would truncate to 32 bits.
-  return h.readUInt16BE(off) * 0x100000000 + h.readUInt32BE(off + 2);
+  return u16(h, off) * 0x100000000 + u32(h, off + 2);
 }
 
 function parseEthernet(h: Buffer, start: number, end: number, rec: FlowRecord, layers: Layers): boolean {
   if (end - start < 14) return false;
   rec.dst_mac = readMac(h, start);
   rec.src_mac = readMac(h, start + 6);
-  let etype = h.readUInt16BE(start + 12);
+  let etype = u16(h, start + 12);
   layers.add(LayerStack.Ethernet, 14);
   let off = start + 14;
   let firstTag = true;
   while ((etype === ETYPE_VLAN || etype === ETYPE_QINQ) && end - off >= 4) {
     // The outermost tag is the VLAN the packet was switched in (for QinQ: the service VLAN).
-    if (firstTag) rec.vlan_id = h.readUInt16BE(off) & 0x0fff;
+    if (firstTag) rec.vlan_id = u16(h, off) & 0x0fff;
     firstTag = false;
-    etype = h.readUInt16BE(off + 2);
+    etype = u16(h, off + 2);
     layers.add(LayerStack.Dot1Q, 4);
     off += 4;
   }
@@ -147,7 +157,7 @@ function parseMpls(h: Buffer, start: number, end: number, rec: FlowRecord, layer
   let off = start;
   let bottom = false;
   while (!bottom && end - off >= 4) {
-    const entry = h.readUInt32BE(off);
+    const entry = u32(h, off);
     labels.push(entry >>> 12);
     ttls.push(entry & 0xff);
     bottom = (entry & 0x100) !== 0;
@@ -173,8 +183,8 @@ function parseIPv4(h: Buffer, off: number, end: number, rec: FlowRecord, layers:
   const ihl = (b0 & 0x0f) * 4;
   if (b0 >> 4 !== 4 || ihl < 20) return false;
   rec.ip_tos = h[off + 1];
-  rec.fragment_id = h.readUInt16BE(off + 4);
-  const flagsOffset = h.readUInt16BE(off + 6);
+  rec.fragment_id = u16(h, off + 4);
+  const flagsOffset = u16(h, off + 6);
   rec.ip_flags = flagsOffset >>> 13;
   rec.fragment_offset = flagsOffset & 0x1fff;
   rec.ip_ttl = h[off + 8];
@@ -189,7 +199,7 @@ function parseIPv4(h: Buffer, off: number, end: number, rec: FlowRecord, layers:
 
 function parseIPv6(h: Buffer, off: number, end: number, rec: FlowRecord, layers: Layers): boolean {
   if (end - off < 40) return false;
-  const word0 = h.readUInt32BE(off);
+  const word0 = u32(h, off);
   if (word0 >>> 28 !== 6) return false;
   rec.ip_tos = (word0 >>> 20) & 0xff;
   rec.ipv6_flow_label = word0 & 0xfffff;
@@ -219,10 +229,10 @@ function parseIPv6(h: Buffer, off: number, end: number, rec: FlowRecord, layers:
       p += len;
     } else if (next === PROTO_IPV6_FRAGMENT) {
       if (avail < 8) { transportFollows = false; break; }
-      const offsetFlags = h.readUInt16BE(p + 2);
+      const offsetFlags = u16(h, p + 2);
       rec.fragment_offset = offsetFlags >>> 3;
       rec.ip_flags = offsetFlags & 1;
-      rec.fragment_id = h.readUInt32BE(p + 4);
+      rec.fragment_id = u32(h, p + 4);
       layers.add(LayerStack.IPv6HeaderFragment, 8);
       next = h[p];
       p += 8;
@@ -257,8 +267,8 @@ function parseTransport(proto: number, ipv6: boolean, h: Buffer, off: number, en
   const avail = end - off;
   if (proto === PROTO_TCP) {
     if (avail < 4) return;
-    rec.src_port = h.readUInt16BE(off);
-    rec.dst_port = h.readUInt16BE(off + 2);
+    rec.src_port = u16(h, off);
+    rec.dst_port = u16(h, off + 2);
     let headerLen = 20;
     if (avail >= 14) {
       const offsetNs = h[off + 12];
@@ -269,8 +279,8 @@ function parseTransport(proto: number, ipv6: boolean, h: Buffer, off: number, en
     layers.add(LayerStack.TCP, Math.min(headerLen, avail));
   } else if (proto === PROTO_UDP) {
     if (avail < 4) return;
-    rec.src_port = h.readUInt16BE(off);
-    rec.dst_port = h.readUInt16BE(off + 2);
+    rec.src_port = u16(h, off);
+    rec.dst_port = u16(h, off + 2);
     layers.add(LayerStack.UDP, Math.min(8, avail));
   } else if ((proto === PROTO_ICMP && !ipv6) || (proto === PROTO_ICMPV6 && ipv6)) {
     if (avail < 2) return;

@@ -24,7 +24,7 @@ import {
   type InterfaceCounters,
 } from '../canonical/flow-record';
 import { ipToText } from '../util/ip';
-import { copyAddress, parsePacketHeaderAt } from './packet-header';
+import { copyAddress, parsePacketHeaderAt, u16, u32 } from './packet-header';
 import type { SequenceTracker } from './sequence-tracker';
 import { addError, emptyOutput, type DecodeOutput, type Exporter } from './types';
 
@@ -122,14 +122,14 @@ export function decodeSflow(buf: Buffer, exporter: Exporter, receivedUs: number,
     addError(out, 'short_datagram', `sFlow datagram of ${buf.length} bytes`);
     return out;
   }
-  const version = buf.readUInt32BE(0);
+  const version = u32(buf, 0);
   if (version !== SFLOW_VERSION) {
     addError(out, 'unknown_protocol', `sFlow version ${version}`);
     return out;
   }
-  const addrLen = addressLength(buf.readUInt32BE(4));
+  const addrLen = addressLength(u32(buf, 4));
   if (addrLen < 0) {
-    addError(out, 'bad_header', `sFlow agent address type ${buf.readUInt32BE(4)}`);
+    addError(out, 'bad_header', `sFlow agent address type ${u32(buf, 4)}`);
     return out;
   }
   let off = 8 + addrLen;
@@ -138,10 +138,10 @@ export function decodeSflow(buf: Buffer, exporter: Exporter, receivedUs: number,
     return out;
   }
   const agent = buf.subarray(8, off);
-  const subAgent = buf.readUInt32BE(off);
-  const sequence = buf.readUInt32BE(off + 4);
+  const subAgent = u32(buf, off);
+  const sequence = u32(buf, off + 4);
   // off + 8: agent uptime, unused (sFlow samples carry no flow times to anchor to it)
-  const sampleCount = buf.readUInt32BE(off + 12);
+  const sampleCount = u32(buf, off + 12);
   off += 16;
 
   const names = streamNames(exporter, agent, subAgent);
@@ -156,8 +156,8 @@ export function decodeSflow(buf: Buffer, exporter: Exporter, receivedUs: number,
       addError(out, 'bad_header', `sFlow datagram declares ${sampleCount} samples, ${i} fit`);
       break;
     }
-    const format = buf.readUInt32BE(off);
-    const length = buf.readUInt32BE(off + 4);
+    const format = u32(buf, off);
+    const length = u32(buf, off + 4);
     const body = off + 8;
     if (length > buf.length - body) {
       addError(out, 'truncated', `sFlow sample ${i} of ${length} bytes overruns the datagram by ${length - (buf.length - body)}`);
@@ -209,37 +209,37 @@ function decodeFlowSample(dg: Datagram, start: number, end: number, expanded: bo
     addError(dg.out, 'truncated', `sFlow flow sample of ${end - start} bytes, needs at least ${fixed}`);
     return;
   }
-  const sampleSeq = b.readUInt32BE(start);
+  const sampleSeq = u32(b, start);
   let sourceType: number;
   let sourceIndex: number;
   let inIf: number;
   let outIf: number;
   let p: number;
   if (expanded) {
-    sourceType = b.readUInt32BE(start + 4);
-    sourceIndex = b.readUInt32BE(start + 8);
+    sourceType = u32(b, start + 4);
+    sourceIndex = u32(b, start + 8);
     p = start + 12;
   } else {
-    const sourceId = b.readUInt32BE(start + 4);
+    const sourceId = u32(b, start + 4);
     sourceType = sourceId >>> 24;
     sourceIndex = sourceId & 0xffffff;
     p = start + 8;
   }
-  const samplingRate = b.readUInt32BE(p);
+  const samplingRate = u32(b, p);
   // p + 4: sample_pool, p + 8: drops (agent-side losses); neither has a record field.
   p += 12;
   if (expanded) {
-    inIf = interfaceIndex(b.readUInt32BE(p), b.readUInt32BE(p + 4));
-    outIf = interfaceIndex(b.readUInt32BE(p + 8), b.readUInt32BE(p + 12));
+    inIf = interfaceIndex(u32(b, p), u32(b, p + 4));
+    outIf = interfaceIndex(u32(b, p + 8), u32(b, p + 12));
     p += 16;
   } else {
-    const input = b.readUInt32BE(p);
-    const output = b.readUInt32BE(p + 4);
+    const input = u32(b, p);
+    const output = u32(b, p + 4);
     inIf = interfaceIndex(input >>> 30, input & 0x3fffffff);
     outIf = interfaceIndex(output >>> 30, output & 0x3fffffff);
     p += 8;
   }
-  const recordCount = b.readUInt32BE(p);
+  const recordCount = u32(b, p);
   p += 4;
 
   // Loss ledger: each data source numbers its flow samples 1, 2, 3, ... independently of the
@@ -276,8 +276,8 @@ function decodeFlowRecords(dg: Datagram, rec: FlowRecord, start: number, end: nu
       addError(dg.out, 'truncated', `sFlow flow sample declares ${count} records, ${i} fit`);
       return false;
     }
-    const format = b.readUInt32BE(p);
-    const length = b.readUInt32BE(p + 4);
+    const format = u32(b, p);
+    const length = u32(b, p + 4);
     const body = p + 8;
     if (length > end - body) {
       addError(dg.out, 'truncated', `sFlow flow record format ${format} of ${length} bytes overruns its sample`);
@@ -320,10 +320,10 @@ function needs(dg: Datagram, format: number, length: number, size: number): bool
 function decodeRawHeader(dg: Datagram, rec: FlowRecord, p: number, length: number): boolean {
   const b = dg.buf;
   if (!needs(dg, FLOW_RAW_HEADER, length, RAW_HEADER_FIXED)) return false;
-  const protocol = b.readUInt32BE(p);
-  const frameLength = b.readUInt32BE(p + 4);
+  const protocol = u32(b, p);
+  const frameLength = u32(b, p + 4);
   // p + 8: bytes stripped (e.g. the FCS); frame_length is already the length on the wire.
-  const headerLength = b.readUInt32BE(p + 12);
+  const headerLength = u32(b, p + 12);
   if (headerLength > length - RAW_HEADER_FIXED) {
     addError(dg.out, 'bad_record', `sFlow raw header of ${headerLength} bytes in a record of ${length}`);
     return false;
@@ -341,41 +341,41 @@ function decodeRawHeader(dg: Datagram, rec: FlowRecord, p: number, length: numbe
 
 function decodeSampledEthernet(b: Buffer, rec: FlowRecord, p: number): boolean {
   if (rec.packets === 0) {
-    rec.bytes = b.readUInt32BE(p);
+    rec.bytes = u32(b, p);
     rec.packets = 1;
   }
   // MACs are 6 bytes padded to 8.
-  if (rec.src_mac === 0) rec.src_mac = b.readUInt16BE(p + 4) * 0x100000000 + b.readUInt32BE(p + 6);
-  if (rec.dst_mac === 0) rec.dst_mac = b.readUInt16BE(p + 12) * 0x100000000 + b.readUInt32BE(p + 14);
-  if (rec.etype === 0) rec.etype = b.readUInt32BE(p + 20) & 0xffff;
+  if (rec.src_mac === 0) rec.src_mac = u16(b, p + 4) * 0x100000000 + u32(b, p + 6);
+  if (rec.dst_mac === 0) rec.dst_mac = u16(b, p + 12) * 0x100000000 + u32(b, p + 14);
+  if (rec.etype === 0) rec.etype = u32(b, p + 20) & 0xffff;
   return true;
 }
 
 /** sampled_ipv4 / sampled_ipv6: same layout apart from the address size. */
 function decodeSampledIp(b: Buffer, rec: FlowRecord, p: number, addrLen: 4 | 16): boolean {
   if (rec.packets === 0) {
-    rec.bytes = b.readUInt32BE(p);
+    rec.bytes = u32(b, p);
     rec.packets = 1;
   }
   if (rec.etype === 0) rec.etype = addrLen === 4 ? ETYPE_IPV4 : ETYPE_IPV6;
   if (rec.src_addr.length === 0) {
     // No raw header filled the addresses, so the rest of the 5-tuple comes from here too.
-    rec.proto = b.readUInt32BE(p + 4);
+    rec.proto = u32(b, p + 4);
     rec.src_addr = copyAddress(b, p + 8, addrLen);
     rec.dst_addr = copyAddress(b, p + 8 + addrLen, addrLen);
   }
   const q = p + 8 + 2 * addrLen;
-  if (rec.src_port === 0) rec.src_port = b.readUInt32BE(q) & 0xffff;
-  if (rec.dst_port === 0) rec.dst_port = b.readUInt32BE(q + 4) & 0xffff;
-  if (rec.tcp_flags === 0) rec.tcp_flags = b.readUInt32BE(q + 8) & 0x1ff;
-  if (rec.ip_tos === 0) rec.ip_tos = b.readUInt32BE(q + 12) & 0xff;
+  if (rec.src_port === 0) rec.src_port = u32(b, q) & 0xffff;
+  if (rec.dst_port === 0) rec.dst_port = u32(b, q + 4) & 0xffff;
+  if (rec.tcp_flags === 0) rec.tcp_flags = u32(b, q + 8) & 0x1ff;
+  if (rec.ip_tos === 0) rec.ip_tos = u32(b, q + 12) & 0xff;
   return true;
 }
 
 function decodeExtendedSwitch(b: Buffer, rec: FlowRecord, p: number): boolean {
-  rec.src_vlan = b.readUInt32BE(p);
+  rec.src_vlan = u32(b, p);
   // p + 4: src_priority, p + 12: dst_priority (802.1p; no record field)
-  rec.dst_vlan = b.readUInt32BE(p + 8);
+  rec.dst_vlan = u32(b, p + 8);
   return true;
 }
 
@@ -386,7 +386,7 @@ function decodeExtendedSwitch(b: Buffer, rec: FlowRecord, p: number): boolean {
  */
 function readAddress(b: Buffer, p: number, end: number): Uint8Array | null {
   if (end - p < 4) return null;
-  const type = b.readUInt32BE(p);
+  const type = u32(b, p);
   if (type === 0) return NO_BYTES;
   const len = addressLength(type);
   if (len < 0 || end - p - 4 < len) return null;
@@ -402,8 +402,8 @@ function decodeExtendedRouter(dg: Datagram, rec: FlowRecord, start: number, end:
   }
   const p = start + 4 + nextHop.length;
   rec.next_hop = nextHop;
-  rec.src_net = b.readUInt32BE(p);
-  rec.dst_net = b.readUInt32BE(p + 4);
+  rec.src_net = u32(b, p);
+  rec.dst_net = u32(b, p + 4);
   return true;
 }
 
@@ -418,8 +418,8 @@ function decodeExtendedGateway(dg: Datagram, rec: FlowRecord, start: number, end
   let p = start + 4 + nextHop.length;
   // as (the router's own AS), src_as, src_peer_as, path segment count
   if (end - p < 16) return bad('truncated before the AS path');
-  const srcAs = b.readUInt32BE(p + 4);
-  const segments = b.readUInt32BE(p + 12);
+  const srcAs = u32(b, p + 4);
+  const segments = u32(b, p + 12);
   p += 16;
   // Each segment needs at least 8 bytes (type, count): bounds the loop by the record size.
   if (segments > (end - p) / 8) return bad(`${segments} AS path segments do not fit`);
@@ -427,18 +427,18 @@ function decodeExtendedGateway(dg: Datagram, rec: FlowRecord, start: number, end
   for (let s = 0; s < segments; s++) {
     if (end - p < 8) return bad('AS path segment truncated');
     // p: segment type (1 AS_SET, 2 AS_SEQUENCE); both are flattened in order.
-    const n = b.readUInt32BE(p + 4);
+    const n = u32(b, p + 4);
     p += 8;
     if (n > (end - p) / 4) return bad(`AS path segment of ${n} ASNs does not fit`);
-    for (let i = 0; i < n; i++) path.push(b.readUInt32BE(p + 4 * i));
+    for (let i = 0; i < n; i++) path.push(u32(b, p + 4 * i));
     p += 4 * n;
   }
   if (end - p < 4) return bad('truncated before the communities');
-  const nCommunities = b.readUInt32BE(p);
+  const nCommunities = u32(b, p);
   p += 4;
   if (nCommunities > (end - p) / 4) return bad(`${nCommunities} communities do not fit`);
   const communities: number[] = new Array<number>(nCommunities);
-  for (let i = 0; i < nCommunities; i++) communities[i] = b.readUInt32BE(p + 4 * i);
+  for (let i = 0; i < nCommunities; i++) communities[i] = u32(b, p + 4 * i);
   p += 4 * nCommunities;
   if (end - p < 4) return bad('truncated before local preference');
   // p: localpref; like the router's own AS and src_peer_as it has no canonical field.
@@ -462,21 +462,21 @@ function decodeCounterSample(dg: Datagram, start: number, end: number, expanded:
     addError(out, 'truncated', `sFlow counter sample of ${end - start} bytes, needs at least ${fixed}`);
     return;
   }
-  const sampleSeq = b.readUInt32BE(start);
+  const sampleSeq = u32(b, start);
   let sourceType: number;
   let sourceIndex: number;
   let p: number;
   if (expanded) {
-    sourceType = b.readUInt32BE(start + 4);
-    sourceIndex = b.readUInt32BE(start + 8);
+    sourceType = u32(b, start + 4);
+    sourceIndex = u32(b, start + 8);
     p = start + 12;
   } else {
-    const sourceId = b.readUInt32BE(start + 4);
+    const sourceId = u32(b, start + 4);
     sourceType = sourceId >>> 24;
     sourceIndex = sourceId & 0xffffff;
     p = start + 8;
   }
-  const count = b.readUInt32BE(p);
+  const count = u32(b, p);
   p += 4;
   // Same all-or-nothing rule as flow samples: undo what this sample added if it is malformed.
   const before = out.counters.length;
@@ -486,8 +486,8 @@ function decodeCounterSample(dg: Datagram, start: number, end: number, expanded:
       out.counters.length = before;
       return;
     }
-    const format = b.readUInt32BE(p);
-    const length = b.readUInt32BE(p + 4);
+    const format = u32(b, p);
+    const length = u32(b, p + 4);
     const body = p + 8;
     if (length > end - body) {
       addError(out, 'truncated', `sFlow counter record format ${format} of ${length} bytes overruns its sample`);
@@ -515,25 +515,25 @@ function genericCounters(dg: Datagram, p: number, sampleSeq: number, sourceType:
     sequence_num: sampleSeq,
     source_id_type: sourceType,
     source_id_index: sourceIndex,
-    if_index: b.readUInt32BE(p),
-    if_type: b.readUInt32BE(p + 4),
+    if_index: u32(b, p),
+    if_type: u32(b, p + 4),
     if_speed: b.readBigUInt64BE(p + 8),
-    if_direction: b.readUInt32BE(p + 16),
-    if_status: b.readUInt32BE(p + 20),
+    if_direction: u32(b, p + 16),
+    if_status: u32(b, p + 20),
     if_in_octets: b.readBigUInt64BE(p + 24),
-    if_in_ucast_pkts: b.readUInt32BE(p + 32),
-    if_in_multicast_pkts: b.readUInt32BE(p + 36),
-    if_in_broadcast_pkts: b.readUInt32BE(p + 40),
-    if_in_discards: b.readUInt32BE(p + 44),
-    if_in_errors: b.readUInt32BE(p + 48),
-    if_in_unknown_protos: b.readUInt32BE(p + 52),
+    if_in_ucast_pkts: u32(b, p + 32),
+    if_in_multicast_pkts: u32(b, p + 36),
+    if_in_broadcast_pkts: u32(b, p + 40),
+    if_in_discards: u32(b, p + 44),
+    if_in_errors: u32(b, p + 48),
+    if_in_unknown_protos: u32(b, p + 52),
     if_out_octets: b.readBigUInt64BE(p + 56),
-    if_out_ucast_pkts: b.readUInt32BE(p + 64),
-    if_out_multicast_pkts: b.readUInt32BE(p + 68),
-    if_out_broadcast_pkts: b.readUInt32BE(p + 72),
-    if_out_discards: b.readUInt32BE(p + 76),
-    if_out_errors: b.readUInt32BE(p + 80),
-    if_promiscuous_mode: b.readUInt32BE(p + 84),
+    if_out_ucast_pkts: u32(b, p + 64),
+    if_out_multicast_pkts: u32(b, p + 68),
+    if_out_broadcast_pkts: u32(b, p + 72),
+    if_out_discards: u32(b, p + 76),
+    if_out_errors: u32(b, p + 80),
+    if_promiscuous_mode: u32(b, p + 84),
     exporter_address: dg.exporter.address,
     exporter_port: dg.exporter.port,
   };
