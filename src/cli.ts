@@ -3,6 +3,7 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_CSV_FIELDS, parseProtocol, runDecode } from './commands/decode';
+import { runGateway } from './commands/run';
 
 function main(argv: string[]): void {
   const program = new Command();
@@ -38,6 +39,17 @@ function main(argv: string[]): void {
         counters: o.counters,
         summary: o.summary,
         verbose: o.verbose,
+      });
+    });
+
+  program
+    .command('run')
+    .description('run the gateway: UDP listeners → decoder → canonical records on the bus')
+    .option('-c, --config <file>', 'configuration file', 'config.yaml')
+    .action((o: { config: string }) => {
+      runGateway(o.config).catch((e: unknown) => {
+        process.stderr.write(`flowgate: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exit(1);
       });
     });
 

@@ -1,0 +1,67 @@
+// One UDP socket for one `listen` address. Hands each datagram, its exporter and its receive
+// time to the caller; decoding happens elsewhere.
+
+import * as dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { ProtocolChoice } from '../decode/datagram-decoder';
+import { textToIp, makeExporter } from '../util/ip';
+import type { Exporter } from '../decode/types';
+
+export interface ListenerSpec {
+  host: string;
+  port: number;
+  protocol: ProtocolChoice;
+}
+
+export type DatagramHandler = (datagram: Buffer, exporter: Exporter, receivedUs: number, protocol: ProtocolChoice) => void;
+
+/** "0.0.0.0:2055", "[::]:6343", ":2055" → host and port. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen);
+  if (!m) throw new Error(`listen "${listen}": expected HOST:PORT or [IPv6]:PORT, e.g. 0.0.0.0:2055 or [::]:2055`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new Error(`listen "${listen}": port must be 0-65535 (0 = any free port)`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+export class UdpListener {
+  private socket: dgram.Socket | undefined;
+  // Exporter objects are reused per source so per-datagram work stays small.
+  private readonly exporters = new Map<string, Exporter>();
+
+  constructor(readonly spec: ListenerSpec, private readonly onDatagram: DatagramHandler) {}
+
+  async start(): Promise<void> {
+    const type = isIPv6(this.spec.host) ? 'udp6' : 'udp4';
+    const socket = dgram.createSocket({ type, reuseAddr: false });
+    this.socket = socket;
+    socket.on('message', (msg, rinfo) => {
+      const now = Date.now() * 1000;
+      const key = `${rinfo.address}|${rinfo.port}`;
+      let ex = this.exporters.get(key);
+      if (!ex) {
+        ex = makeExporter(textToIp(rinfo.address.replace(/%.*$/, '')), rinfo.port);
+        if (this.exporters.size > 100_000) this.exporters.clear();
+        this.exporters.set(key, ex);
+      }
+      this.onDatagram(msg, ex, now, this.spec.protocol);
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.spec.port, this.spec.host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  address(): { address: string; port: number } | undefined {
+    return this.socket?.address();
+  }
+
+  async stop(): Promise<void> {
+    const s = this.socket;
+    this.socket = undefined;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}
