@@ -137,7 +137,7 @@ export function decodeSflow(buf: Buffer, exporter: Exporter, receivedUs: number,
     addError(out, 'short_datagram', `sFlow datagram of ${buf.length} bytes, header needs ${off + 16}`);
     return out;
   }
-  const agent = buf.subarray(8, off);
+  const agent = copyAddress(buf, 8, addrLen === 4 ? 4 : 16);
   const subAgent = u32(buf, off);
   const sequence = u32(buf, off + 4);
   // off + 8: agent uptime, unused (sFlow samples carry no flow times to anchor to it)
@@ -164,9 +164,18 @@ export function decodeSflow(buf: Buffer, exporter: Exporter, receivedUs: number,
       break;
     }
     decodeSample(dg, format, body, body + length);
-    off = body + length;
+    off = body + padded(length, buf.length - body);
   }
   return out;
+}
+
+/**
+ * Bytes to skip for opaque data of `length` (already checked to fit in `remaining`): XDR pads
+ * opaque data to 4 bytes. Real agents only produce multiples of 4; a final unpadded item is
+ * tolerated rather than reported.
+ */
+function padded(length: number, remaining: number): number {
+  return Math.min((length + 3) & ~3, remaining);
 }
 
 /** Bytes of an sFlow address of this type (1 IPv4, 2 IPv6); -1 for an unknown type. */
@@ -284,7 +293,7 @@ function decodeFlowRecords(dg: Datagram, rec: FlowRecord, start: number, end: nu
       return false;
     }
     if (!decodeFlowRecord(dg, rec, format, body, length)) return false;
-    p = body + length;
+    p = body + padded(length, end - body);
   }
   return true;
 }
@@ -502,7 +511,7 @@ function decodeCounterSample(dg: Datagram, start: number, end: number, expanded:
       }
       out.counters.push(genericCounters(dg, body, sampleSeq, sourceType, sourceIndex));
     }
-    p = body + length;
+    p = body + padded(length, end - body);
   }
 }
 
