@@ -57,6 +57,11 @@ export function decodeNetflow5(b: Buffer, exporter: Exporter, receivedUs: number
     r.src_net = b[p + 44];
     r.dst_net = b[p + 45];
     r.etype = 0x0800;
+    // v5 has no ICMP fields; exporters put type << 8 | code in the destination port.
+    if (r.proto === 1 && r.src_port === 0) {
+      r.icmp_type = r.dst_port >>> 8;
+      r.icmp_code = r.dst_port & 0xff;
+    }
     if (rate > 0) {
       r.sampling_rate = rate;
       r.sampling_rate_source = SamplingRateSource.SAMPLING_IN_RECORD;
