@@ -83,13 +83,19 @@ function placeUptime(ctx: TimeContext, st: TemplateState, exporter: Exporter, do
 
 function readTemplates(c: SetContext, b: Buffer, p: number, end: number, options: boolean): void {
   const headerLen = options ? 6 : 4;
-  while (end - p >= headerLen) {
+  // Withdrawals are 4 bytes even in options template sets (RFC 7011 §8.1), so the loop
+  // only needs 4 bytes to look at the next record.
+  while (end - p >= 4) {
     const id = b.readUInt16BE(p);
     const count = b.readUInt16BE(p + 2);
     if (count === 0) {
       withdraw(c, id, options);
       p += 4;
       continue;
+    }
+    if (end - p < headerLen) {
+      addError(c.out, 'bad_template', `options template ${id}: header runs past the set`);
+      return;
     }
     const scopeCount = options ? b.readUInt16BE(p + 4) : 0;
     p += headerLen;

@@ -55,6 +55,9 @@ interface Mapped {
   field: TemplateField;
   info: IeInfo;
   target: Target;
+  /** A second address field for the same target (IPv4 + IPv6 in one template, as Cisco
+   * sends): it fills the target only where the first one is absent or unspecified. */
+  fallback?: boolean;
 }
 
 const NTP_EPOCH_OFFSET = 2208988800;
@@ -93,6 +96,10 @@ function chooseMappings(fields: readonly TemplateField[], opts: CompileOptions):
     if (t.kind === 'mpls_label' || t.kind === 'mpls_ip') { mapped.set(index, m); return; }
     const slot = t.kind === 'time' ? `time_${t.field}` : t.field;
     const prev = bySlot.get(slot);
+    if (prev && t.kind === 'addr' && info.priority === prev.info.priority) {
+      mapped.set(index, { ...m, fallback: true });
+      return;
+    }
     if (!prev || info.priority > prev.info.priority) {
       if (prev) mapped.delete(prev.index);
       bySlot.set(slot, m);
@@ -141,7 +148,13 @@ function ntpToUs(secs: number, frac: number): number {
   return s * 1000000 + Math.floor((frac * 1000000) / 4294967296);
 }
 
-const HELPERS = { readUint, ntp: ntpToUs };
+/** Absent or all-zero (0.0.0.0 / ::) address. */
+function unset(a: Uint8Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) return false;
+  return true;
+}
+
+const HELPERS = { readUint, ntp: ntpToUs, unset };
 
 export function compileTemplate(fields: readonly TemplateField[], opts: CompileOptions): CompiledTemplate {
   const { mapped, dropped } = chooseMappings(fields, opts);
@@ -178,7 +191,7 @@ export function compileTemplate(fields: readonly TemplateField[], opts: CompileO
       closeSegment();
       variable = true;
       minLen += 1;
-      out.push('L=b[p];p++;if(L===255){if(p+2>end)return -1;L=(b[p]<<8)|b[p+1];p+=2;}if(p+L>end)return -1;');
+      out.push('if(p>=end)return -1;L=b[p];p++;if(L===255){if(p+2>end)return -1;L=(b[p]<<8)|b[p+1];p+=2;}if(p+L>end)return -1;');
       o = 'p';
       len = 'L';
     } else {
@@ -204,11 +217,16 @@ export function compileTemplate(fields: readonly TemplateField[], opts: CompileO
           else out.push(`r.${t.field}=${num};`);
           if (t.field === 'etype') hasEtype = true;
           break;
-        case 'addr':
-          if (isVar) out.push(`if(L===4||L===16)r.${t.field}=b.subarray(p,p+L);`);
-          else out.push(`r.${t.field}=b.subarray(${o},${o}+${field.length});`);
-          if (t.field === 'src_addr' || t.field === 'dst_addr') addrLen = isVar ? 0 : field.length;
+        case 'addr': {
+          const guard = m.fallback ? `if(x.unset(r.${t.field}))` : '';
+          if (isVar) out.push(`if(L===4||L===16)${guard}r.${t.field}=b.subarray(p,p+L);`);
+          else out.push(`${guard}r.${t.field}=b.subarray(${o},${o}+${field.length});`);
+          if (t.field === 'src_addr' || t.field === 'dst_addr') {
+            const len = isVar ? -1 : field.length;
+            addrLen = m.fallback && len !== addrLen ? -1 : len;
+          }
           break;
+        }
         case 'mac':
           out.push(`r.${t.field}=b.readUIntBE(${o},6);`);
           break;
@@ -256,8 +274,12 @@ export function compileTemplate(fields: readonly TemplateField[], opts: CompileO
         }
       }
     }
-    if (isVar) out.push('p+=L;');
-    else fixedRun += field.length;
+    if (isVar) {
+      out.push('p+=L;');
+      // The next fixed run starts after this field: its bounds check must go here, not
+      // before the variable-length read.
+      segmentStart = out.length;
+    } else fixedRun += field.length;
   });
   closeSegment();
 
@@ -266,6 +288,8 @@ export function compileTemplate(fields: readonly TemplateField[], opts: CompileO
   if (endExpr) after.push(`r.time_flow_end_us=${endExpr};`);
   if (!hasEtype && addrLen === 4) after.push('r.etype=2048;');
   if (!hasEtype && addrLen === 16) after.push('r.etype=34525;');
+  // Address family known only per record (both families in the template, or varlen).
+  if (!hasEtype && addrLen === -1) after.push('r.etype=r.src_addr.length===16?34525:r.src_addr.length===4?2048:0;');
   if (mplsIps.length) after.push(`r.mpls_ip=[${mplsIps.join(',')}];`);
   if (extras.length) after.push(`r.extra_fields=[${extras.join(',')}];`);
 

@@ -66,8 +66,9 @@
  *  - sampling_rate: sFlow: the flow sample's sampling_rate. NetFlow v5: the header's
  *    sampling interval when non-zero, else null. v9/IPFIX: only when the flow record
  *    itself carries SAMPLING_INTERVAL (IE 34), samplerRandomInterval (IE 50) or
- *    samplingPacketInterval (IE 305); records that only carry a sampler ID (pmacct)
- *    get null — `tsharkDatagrams()` is not involved in that resolution either.
+ *    samplingPacketInterval (IE 305), else the interval that options data of the same
+ *    exporter and domain gave for the record's sampler ID (or for no sampler ID), seen in
+ *    this or an earlier frame (pmacct's records carry only a sampler ID); else null.
  *
  * Only datagrams of the requested version are read (netflow5 → 5, netflow9 → 9,
  * ipfix → 10); other NetFlow versions on the same port are ignored.
@@ -336,6 +337,9 @@ function netflowFrames(packets: unknown[], protocol: OracleProtocol): OracleResu
   const datagrams: OracleDatagram[] = [];
   // IPFIX systemInitTimeMilliseconds per exporter + observation domain.
   const sysInit = new Map<string, number>();
+  // Sampling from options data per exporter + domain: sampler id → 1-in-N. tshark does not
+  // link options data to flow records; the oracle does, as RFC 3954 §6.1 / RFC 7012 mean.
+  const samplers = new Map<string, Map<number, number>>();
 
   for (const packet of packets) {
     const fl = frameLayers(packet);
@@ -377,6 +381,19 @@ function netflowFrames(packets: unknown[], protocol: OracleProtocol): OracleResu
       for (const rec of records) {
         const init = absMs(field(rec, 'cflow.sys_init_time'));
         if (init !== undefined) sysInit.set(domainKey, init);
+        const isFlow = field(rec, 'cflow.srcaddr') !== undefined || field(rec, 'cflow.srcaddrv6') !== undefined;
+        // RFC 5477: 1-in-N = (samplingPacketInterval + samplingPacketSpace) / interval.
+        const pInterval = fnum(rec, 'cflow.sampling_packet_interval');
+        const pSpace = fnum(rec, 'cflow.sampling_packet_space') ?? 0;
+        const interval =
+          fnum(rec, 'cflow.sampler_random_interval') ??
+          fnum(rec, 'cflow.sampling_interval') ??
+          (pInterval !== undefined && pInterval > 0 ? Math.round((pInterval + pSpace) / pInterval) : undefined);
+        if (!isFlow && interval !== undefined && interval > 0) {
+          const m = samplers.get(domainKey) ?? new Map<number, number>();
+          m.set(fnum(rec, 'cflow.sampler_id') ?? 0, interval);
+          samplers.set(domainKey, m);
+        }
       }
 
       let produced = 0;
@@ -438,6 +455,10 @@ function netflowFrames(packets: unknown[], protocol: OracleProtocol): OracleResu
             fnum(rec, 'cflow.sampler_random_interval') ??
             fnum(rec, 'cflow.sampling_packet_interval') ??
             null;
+          const known = samplers.get(domainKey);
+          if (sampling === null && known !== undefined) {
+            sampling = known.get(fnum(rec, 'cflow.sampler_id') ?? 0) ?? known.get(0) ?? null;
+          }
         }
 
         flows.push({
