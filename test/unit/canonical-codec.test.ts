@@ -90,7 +90,7 @@ describe('canonical record (codecs/flow.proto)', () => {
       expect(f?.repeated ?? false, `${name} repeated`).to.equal(repeated ?? false);
     }
     const flowType = t.lookupEnum('FlowType');
-    expect(flowType.values).to.deep.equal(FLOW_TYPES);
+    expect({ ...flowType.values }).to.deep.equal(FLOW_TYPES);
   });
 
   it('keeps its own additions in 200-299 and nothing at 1000+', () => {
