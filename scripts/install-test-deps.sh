@@ -33,6 +33,9 @@ PACKAGES=(
   gcc
   libc6-dev
 )
+# A fresh Debian machine may not have Node.js yet: the tests need node and npm too.
+if ! command -v node >/dev/null 2>&1; then PACKAGES+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
 
 if [ "$(id -u)" -eq 0 ]; then
   SUDO=()

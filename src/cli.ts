@@ -31,7 +31,8 @@ function main(argv: string[]): void {
     .option('--counters <target>', "where sFlow counter samples go as JSON lines: '-' (stderr), 'none' or a file", '-')
     .option('--summary <target>', "where the end-of-file summary goes: '-' (stderr), 'none' or a file", '-')
     .option('-v, --verbose', 'print every decode error with its detail on stderr', false)
-    .action((file: string, o: { format: 'jsonl' | 'csv'; fields?: string; protocol: ReturnType<typeof parseProtocol>; counters: string; summary: string; verbose: boolean }) => {
+    .option('--compact', 'JSON lines: leave out fields at their default (0, empty)', false)
+    .action((file: string, o: { format: 'jsonl' | 'csv'; fields?: string; protocol: ReturnType<typeof parseProtocol>; counters: string; summary: string; verbose: boolean; compact: boolean }) => {
       runDecode(file, {
         format: o.format,
         fields: o.fields ? o.fields.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
@@ -39,6 +40,7 @@ function main(argv: string[]): void {
         counters: o.counters,
         summary: o.summary,
         verbose: o.verbose,
+        compact: o.compact,
       });
     });
 

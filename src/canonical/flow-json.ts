@@ -90,6 +90,16 @@ export function flowToJson(r: FlowRecord): JsonObject {
   return o;
 }
 
+/** Drops fields at their proto3 default (0, "", "0", zero MAC, empty), keeping `type`. */
+export function compactJson(o: JsonObject): JsonObject {
+  const c: JsonObject = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (k !== 'type' && (v === 0 || v === '' || v === '0' || v === '00:00:00:00:00:00' || v === 'FLOW_DIRECTION_UNKNOWN' || v === 'SAMPLING_NONE')) continue;
+    c[k] = v;
+  }
+  return c;
+}
+
 export function countersToJson(c: InterfaceCounters): JsonObject {
   const o: JsonObject = {};
   for (const [k, v] of Object.entries(c) as Array<[string, unknown]>) {

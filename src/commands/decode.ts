@@ -4,7 +4,7 @@
 
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
-import { countersToJson, flowToJson, type JsonObject, type JsonValue } from '../canonical/flow-json';
+import { compactJson, countersToJson, flowToJson, type JsonObject, type JsonValue } from '../canonical/flow-json';
 import { DatagramDecoder, type ProtocolChoice } from '../decode/datagram-decoder';
 import { PROTOCOLS, type DecodeOutput } from '../decode/types';
 import { readCaptureFile } from '../pcap/reader';
@@ -17,6 +17,8 @@ export interface DecodeCommandOptions {
   counters: string;   // '-' stderr, 'none', or a file path
   summary: string;    // same
   verbose: boolean;
+  /** JSON lines without fields at their default value. */
+  compact?: boolean;
 }
 
 export const DEFAULT_CSV_FIELDS = [
@@ -74,7 +76,7 @@ export function runDecode(file: string, o: DecodeCommandOptions): DecodeSummary 
     const out = decoder.decode(d.payload, makeExporter(d.srcAddr, d.srcPort), d.timestampUs, o.protocol);
     account(summary, out, o.verbose);
     for (const r of out.flows) {
-      const j = flowToJson(r);
+      const j = o.compact && o.format === 'jsonl' ? compactJson(flowToJson(r)) : flowToJson(r);
       lines.push(o.format === 'csv' ? stringify([fields.map((f) => csvCell(j[f]))]) : `${JSON.stringify(j)}\n`);
     }
     if (counters) for (const c of out.counters) counters.write(`${JSON.stringify({ counters: countersToJson(c) })}\n`);
