@@ -219,21 +219,11 @@ function decodeFlowSample(dg: Datagram, start: number, end: number, expanded: bo
     return;
   }
   const sampleSeq = u32(b, start);
-  let sourceType: number;
-  let sourceIndex: number;
   let inIf: number;
   let outIf: number;
-  let p: number;
-  if (expanded) {
-    sourceType = u32(b, start + 4);
-    sourceIndex = u32(b, start + 8);
-    p = start + 12;
-  } else {
-    const sourceId = u32(b, start + 4);
-    sourceType = sourceId >>> 24;
-    sourceIndex = sourceId & 0xffffff;
-    p = start + 8;
-  }
+  let p = readSourceId(b, start + 4, expanded);
+  const sourceType = SOURCE.type;
+  const sourceIndex = SOURCE.index;
   const samplingRate = u32(b, p);
   // p + 4: sample_pool, p + 8: drops (agent-side losses); neither has a record field.
   p += 12;
@@ -463,6 +453,25 @@ function decodeExtendedGateway(dg: Datagram, rec: FlowRecord, start: number, end
   return true;
 }
 
+// Scratch result of readSourceId: one per process, so reading a sample allocates nothing.
+const SOURCE = { type: 0, index: 0 };
+
+/**
+ * Compact samples pack the data source as type << 24 | index in one word; expanded ones
+ * use two words. Fills SOURCE and returns the offset after the field.
+ */
+function readSourceId(b: Buffer, p: number, expanded: boolean): number {
+  if (expanded) {
+    SOURCE.type = u32(b, p);
+    SOURCE.index = u32(b, p + 4);
+    return p + 8;
+  }
+  const sourceId = u32(b, p);
+  SOURCE.type = sourceId >>> 24;
+  SOURCE.index = sourceId & 0xffffff;
+  return p + 4;
+}
+
 function decodeCounterSample(dg: Datagram, start: number, end: number, expanded: boolean): void {
   const b = dg.buf;
   const out = dg.out;
@@ -472,19 +481,9 @@ function decodeCounterSample(dg: Datagram, start: number, end: number, expanded:
     return;
   }
   const sampleSeq = u32(b, start);
-  let sourceType: number;
-  let sourceIndex: number;
-  let p: number;
-  if (expanded) {
-    sourceType = u32(b, start + 4);
-    sourceIndex = u32(b, start + 8);
-    p = start + 12;
-  } else {
-    const sourceId = u32(b, start + 4);
-    sourceType = sourceId >>> 24;
-    sourceIndex = sourceId & 0xffffff;
-    p = start + 8;
-  }
+  let p = readSourceId(b, start + 4, expanded);
+  const sourceType = SOURCE.type;
+  const sourceIndex = SOURCE.index;
   const count = u32(b, p);
   p += 4;
   // Same all-or-nothing rule as flow samples: undo what this sample added if it is malformed.
