@@ -6,6 +6,11 @@ import { DatagramDecoder } from '../../src/decode/datagram-decoder';
 import { makeExporter } from '../../src/util/ip';
 import { ipToText } from '../../src/util/ip';
 import { SamplingRateSource } from '../../src/canonical/flow-record';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { loadIeRegistry } from '../../src/decode/information-elements';
+import { packagePath } from '../../src/util/paths';
 
 const EXPORTER = makeExporter(Uint8Array.from([192, 0, 2, 1]), 2055);
 const OTHER_PORT = makeExporter(Uint8Array.from([192, 0, 2, 1]), 2056);
@@ -195,6 +200,21 @@ describe('IPFIX templates', () => {
     ]);
     expect(b.bytes).to.equal(9);
     expect(b.extra_fields[1].value.length).to.equal(300);
+  });
+
+  it('maps an enterprise field to a canonical field when the registry says so', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-ie-'));
+    const extra = path.join(dir, 'vendor.yaml');
+    writeFileSync(extra, 'enterprise:\n  "6871/14": { name: vendorIngressPort, type: unsigned32, to: in_if }\n');
+    const registry = loadIeRegistry([packagePath('templates', 'information-elements.yaml'), extra]);
+    const d = new DatagramDecoder({ registry });
+    const tpl = set(2, be([310, 2], [2, 2], [0x8000 | 14, 2], [4, 2], [6871, 4], [2, 2], [4, 2]));
+    const out = d.decode(ipfix(0, 5, 1_700_000_000, tpl, set(310, be([42, 4], [9, 4]))), EXPORTER, T0);
+    expect(out.flows[0].in_if).to.equal(42);
+    expect(out.flows[0].extra_fields).to.deep.equal([]);
+    expect(() => loadIeRegistry([extra.replace('vendor', 'missing')])).to.throw(/missing/);
+    writeFileSync(extra, 'enterprise:\n  "6871/14": { name: x, type: unsigned32, to: no_such_field }\n');
+    expect(() => loadIeRegistry([extra])).to.throw(/enterprise.6871\/14.to: "no_such_field" is not a canonical target/);
   });
 
   it('withdraws a template (field count 0) and all templates (id = set id)', () => {
