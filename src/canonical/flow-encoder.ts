@@ -1,196 +1,245 @@
-// FlowRecord → flowpb.FlowMessage wire bytes, written directly (see proto-writer.ts for why).
-// Field numbers are those of codecs/flow.proto; test/unit/canonical-codec.test.ts decodes the
-// output with protobufjs against the .proto for random records, so the two cannot drift.
-// Fields are written in field-number order, as protobufjs and protoc do; proto3 defaults
-// (0, empty) are omitted.
+// FlowRecord → flowpb.FlowMessage wire bytes. The encoder is generated at start-up FROM the
+// .proto (via protobufjs reflection): one straight-line function with each field's tag bytes
+// as constants, writing into one reused buffer. So the schema of record stays the .proto;
+// there is no second hand-kept list of field numbers, and no per-field method calls or
+// capacity checks on the hot path (one bound per record).
+//
+// Record fields map to proto fields by name; the three `*_ns` times are `*_us` in memory and
+// are written ×1000 exactly. Fields are written in field-number order, as protobufjs and
+// protoc do; proto3 defaults (0, empty) are omitted.
 
-import type { FlowRecord } from './flow-record';
-import { ProtoWriter } from './proto-writer';
+import type * as protobuf from 'protobufjs';
+import { newFlowRecord, type FlowRecord } from './flow-record';
+import { flowMessageType } from './schema';
 
-const VARINT = 0;
-const LEN = 2;
+const TWO_32 = 4294967296;
 
-function t(field: number, wire: number): number {
-  return ((field << 3) | wire) >>> 0;
+/** Unsigned varint of v in [0, 2^32). */
+function v32(b: Uint8Array, p: number, v: number): number {
+  while (v > 127) {
+    b[p++] = (v & 127) | 128;
+    v >>>= 7;
+  }
+  b[p++] = v;
+  return p;
 }
 
-// Precomputed tags: the encoder is called millions of times a second.
-const T_TYPE = t(1, VARINT);
-const T_SAMPLING_RATE = t(3, VARINT);
-const T_SEQUENCE_NUM = t(4, VARINT);
-const T_SRC_ADDR = t(6, LEN);
-const T_DST_ADDR = t(7, LEN);
-const T_BYTES = t(9, VARINT);
-const T_PACKETS = t(10, VARINT);
-const T_SAMPLER_ADDRESS = t(11, LEN);
-const T_NEXT_HOP = t(12, LEN);
-const T_NEXT_HOP_AS = t(13, VARINT);
-const T_SRC_AS = t(14, VARINT);
-const T_DST_AS = t(15, VARINT);
-const T_SRC_NET = t(16, VARINT);
-const T_DST_NET = t(17, VARINT);
-const T_IN_IF = t(18, VARINT);
-const T_OUT_IF = t(19, VARINT);
-const T_PROTO = t(20, VARINT);
-const T_SRC_PORT = t(21, VARINT);
-const T_DST_PORT = t(22, VARINT);
-const T_IP_TOS = t(23, VARINT);
-const T_FORWARDING_STATUS = t(24, VARINT);
-const T_IP_TTL = t(25, VARINT);
-const T_TCP_FLAGS = t(26, VARINT);
-const T_SRC_MAC = t(27, VARINT);
-const T_DST_MAC = t(28, VARINT);
-const T_VLAN_ID = t(29, VARINT);
-const T_ETYPE = t(30, VARINT);
-const T_ICMP_TYPE = t(31, VARINT);
-const T_ICMP_CODE = t(32, VARINT);
-const T_SRC_VLAN = t(33, VARINT);
-const T_DST_VLAN = t(34, VARINT);
-const T_FRAGMENT_ID = t(35, VARINT);
-const T_FRAGMENT_OFFSET = t(36, VARINT);
-const T_IPV6_FLOW_LABEL = t(37, VARINT);
-const T_IP_FLAGS = t(38, VARINT);
-const T_OBSERVATION_DOMAIN_ID = t(70, VARINT);
-const T_OBSERVATION_POINT_ID = t(71, VARINT);
-const T_MPLS_TTL = t(80, LEN);
-const T_MPLS_LABEL = t(81, LEN);
-const T_MPLS_IP = t(82, LEN);
-const T_BGP_NEXT_HOP = t(100, LEN);
-const T_BGP_COMMUNITIES = t(101, LEN);
-const T_AS_PATH = t(102, LEN);
-const T_LAYER_STACK = t(103, LEN);
-const T_LAYER_SIZE = t(104, LEN);
-const T_IPV6_RH_ADDRESSES = t(105, LEN);
-const T_IPV6_RH_SEG_LEFT = t(106, VARINT);
-const T_TIME_RECEIVED_NS = t(110, VARINT);
-const T_TIME_FLOW_START_NS = t(111, VARINT);
-const T_TIME_FLOW_END_NS = t(112, VARINT);
-const T_FLOW_DIRECTION = t(200, VARINT);
-const T_SAMPLING_RATE_SOURCE = t(201, VARINT);
-const T_EXPORTER_PORT = t(202, VARINT);
-const T_EXPORTER_ADDRESS = t(203, LEN);
-const T_SAMPLER_ID = t(204, VARINT);
-const T_FLOW_END_REASON = t(205, VARINT);
-const T_POST_NAT_SRC_ADDR = t(206, LEN);
-const T_POST_NAT_DST_ADDR = t(207, LEN);
-const T_POST_NAT_SRC_PORT = t(208, VARINT);
-const T_POST_NAT_DST_PORT = t(209, VARINT);
-const T_FIREWALL_EVENT = t(210, VARINT);
-const T_SFLOW_SUB_AGENT_ID = t(211, VARINT);
-const T_SFLOW_SOURCE_ID = t(212, VARINT);
-const T_EXTRA_FIELDS = t(250, LEN);
-const T_EXTRA_ENTERPRISE = t(1, VARINT);
-const T_EXTRA_ID = t(2, VARINT);
-const T_EXTRA_VALUE = t(3, LEN);
-
-/** Appends one encoded FlowMessage (no length prefix) to `w`. */
-export function writeFlow(w: ProtoWriter, r: FlowRecord): void {
-  if (r.type !== 0) { w.varint32(T_TYPE); w.varint32(r.type); }
-  if (r.sampling_rate !== 0) { w.varint32(T_SAMPLING_RATE); w.varintNumber(r.sampling_rate); }
-  if (r.sequence_num !== 0) { w.varint32(T_SEQUENCE_NUM); w.varint32(r.sequence_num); }
-  if (r.src_addr.length !== 0) { w.varint32(T_SRC_ADDR); w.bytes(r.src_addr); }
-  if (r.dst_addr.length !== 0) { w.varint32(T_DST_ADDR); w.bytes(r.dst_addr); }
-  if (r.bytes !== 0) { w.varint32(T_BYTES); w.varintNumber(r.bytes); }
-  if (r.packets !== 0) { w.varint32(T_PACKETS); w.varintNumber(r.packets); }
-  if (r.sampler_address.length !== 0) { w.varint32(T_SAMPLER_ADDRESS); w.bytes(r.sampler_address); }
-  if (r.next_hop.length !== 0) { w.varint32(T_NEXT_HOP); w.bytes(r.next_hop); }
-  if (r.next_hop_as !== 0) { w.varint32(T_NEXT_HOP_AS); w.varint32(r.next_hop_as); }
-  if (r.src_as !== 0) { w.varint32(T_SRC_AS); w.varint32(r.src_as); }
-  if (r.dst_as !== 0) { w.varint32(T_DST_AS); w.varint32(r.dst_as); }
-  if (r.src_net !== 0) { w.varint32(T_SRC_NET); w.varint32(r.src_net); }
-  if (r.dst_net !== 0) { w.varint32(T_DST_NET); w.varint32(r.dst_net); }
-  if (r.in_if !== 0) { w.varint32(T_IN_IF); w.varint32(r.in_if); }
-  if (r.out_if !== 0) { w.varint32(T_OUT_IF); w.varint32(r.out_if); }
-  if (r.proto !== 0) { w.varint32(T_PROTO); w.varint32(r.proto); }
-  if (r.src_port !== 0) { w.varint32(T_SRC_PORT); w.varint32(r.src_port); }
-  if (r.dst_port !== 0) { w.varint32(T_DST_PORT); w.varint32(r.dst_port); }
-  if (r.ip_tos !== 0) { w.varint32(T_IP_TOS); w.varint32(r.ip_tos); }
-  if (r.forwarding_status !== 0) { w.varint32(T_FORWARDING_STATUS); w.varint32(r.forwarding_status); }
-  if (r.ip_ttl !== 0) { w.varint32(T_IP_TTL); w.varint32(r.ip_ttl); }
-  if (r.tcp_flags !== 0) { w.varint32(T_TCP_FLAGS); w.varint32(r.tcp_flags); }
-  if (r.src_mac !== 0) { w.varint32(T_SRC_MAC); w.varintNumber(r.src_mac); }
-  if (r.dst_mac !== 0) { w.varint32(T_DST_MAC); w.varintNumber(r.dst_mac); }
-  if (r.vlan_id !== 0) { w.varint32(T_VLAN_ID); w.varint32(r.vlan_id); }
-  if (r.etype !== 0) { w.varint32(T_ETYPE); w.varint32(r.etype); }
-  if (r.icmp_type !== 0) { w.varint32(T_ICMP_TYPE); w.varint32(r.icmp_type); }
-  if (r.icmp_code !== 0) { w.varint32(T_ICMP_CODE); w.varint32(r.icmp_code); }
-  if (r.src_vlan !== 0) { w.varint32(T_SRC_VLAN); w.varint32(r.src_vlan); }
-  if (r.dst_vlan !== 0) { w.varint32(T_DST_VLAN); w.varint32(r.dst_vlan); }
-  if (r.fragment_id !== 0) { w.varint32(T_FRAGMENT_ID); w.varint32(r.fragment_id); }
-  if (r.fragment_offset !== 0) { w.varint32(T_FRAGMENT_OFFSET); w.varint32(r.fragment_offset); }
-  if (r.ipv6_flow_label !== 0) { w.varint32(T_IPV6_FLOW_LABEL); w.varint32(r.ipv6_flow_label); }
-  if (r.ip_flags !== 0) { w.varint32(T_IP_FLAGS); w.varint32(r.ip_flags); }
-  if (r.observation_domain_id !== 0) { w.varint32(T_OBSERVATION_DOMAIN_ID); w.varint32(r.observation_domain_id); }
-  if (r.observation_point_id !== 0) { w.varint32(T_OBSERVATION_POINT_ID); w.varint32(r.observation_point_id); }
-  if (r.mpls_ttl.length !== 0) { w.varint32(T_MPLS_TTL); w.packed(r.mpls_ttl); }
-  if (r.mpls_label.length !== 0) { w.varint32(T_MPLS_LABEL); w.packed(r.mpls_label); }
-  for (const a of r.mpls_ip) { w.varint32(T_MPLS_IP); w.bytes(a); }
-  if (r.bgp_next_hop.length !== 0) { w.varint32(T_BGP_NEXT_HOP); w.bytes(r.bgp_next_hop); }
-  if (r.bgp_communities.length !== 0) { w.varint32(T_BGP_COMMUNITIES); w.packed(r.bgp_communities); }
-  if (r.as_path.length !== 0) { w.varint32(T_AS_PATH); w.packed(r.as_path); }
-  if (r.layer_stack.length !== 0) { w.varint32(T_LAYER_STACK); w.packed(r.layer_stack); }
-  if (r.layer_size.length !== 0) { w.varint32(T_LAYER_SIZE); w.packed(r.layer_size); }
-  for (const a of r.ipv6_routing_header_addresses) { w.varint32(T_IPV6_RH_ADDRESSES); w.bytes(a); }
-  if (r.ipv6_routing_header_seg_left !== 0) { w.varint32(T_IPV6_RH_SEG_LEFT); w.varint32(r.ipv6_routing_header_seg_left); }
-  if (r.time_received_us > 0) { w.varint32(T_TIME_RECEIVED_NS); w.varintMicrosAsNanos(r.time_received_us); }
-  if (r.time_flow_start_us > 0) { w.varint32(T_TIME_FLOW_START_NS); w.varintMicrosAsNanos(r.time_flow_start_us); }
-  if (r.time_flow_end_us > 0) { w.varint32(T_TIME_FLOW_END_NS); w.varintMicrosAsNanos(r.time_flow_end_us); }
-  if (r.flow_direction !== 0) { w.varint32(T_FLOW_DIRECTION); w.varint32(r.flow_direction); }
-  if (r.sampling_rate_source !== 0) { w.varint32(T_SAMPLING_RATE_SOURCE); w.varint32(r.sampling_rate_source); }
-  if (r.exporter_port !== 0) { w.varint32(T_EXPORTER_PORT); w.varint32(r.exporter_port); }
-  if (r.exporter_address.length !== 0) { w.varint32(T_EXPORTER_ADDRESS); w.bytes(r.exporter_address); }
-  if (r.sampler_id !== 0) { w.varint32(T_SAMPLER_ID); w.varint32(r.sampler_id); }
-  if (r.flow_end_reason !== 0) { w.varint32(T_FLOW_END_REASON); w.varint32(r.flow_end_reason); }
-  if (r.post_nat_src_addr.length !== 0) { w.varint32(T_POST_NAT_SRC_ADDR); w.bytes(r.post_nat_src_addr); }
-  if (r.post_nat_dst_addr.length !== 0) { w.varint32(T_POST_NAT_DST_ADDR); w.bytes(r.post_nat_dst_addr); }
-  if (r.post_nat_src_port !== 0) { w.varint32(T_POST_NAT_SRC_PORT); w.varint32(r.post_nat_src_port); }
-  if (r.post_nat_dst_port !== 0) { w.varint32(T_POST_NAT_DST_PORT); w.varint32(r.post_nat_dst_port); }
-  if (r.firewall_event !== 0) { w.varint32(T_FIREWALL_EVENT); w.varint32(r.firewall_event); }
-  if (r.sflow_sub_agent_id !== 0) { w.varint32(T_SFLOW_SUB_AGENT_ID); w.varint32(r.sflow_sub_agent_id); }
-  if (r.sflow_source_id !== 0) { w.varint32(T_SFLOW_SOURCE_ID); w.varint32(r.sflow_source_id); }
-  for (const x of r.extra_fields) writeExtra(w, x.enterprise, x.id, x.value);
+function v64(b: Uint8Array, p: number, lo: number, hi: number): number {
+  while (hi !== 0) {
+    b[p++] = (lo & 127) | 128;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  return v32(b, p, lo);
 }
 
-function writeExtra(w: ProtoWriter, enterprise: number, id: number, value: Uint8Array): void {
-  // Submessage length is computed up front so no back-patching is needed.
+/** Varint of a non-negative number up to 2^64 (saturating; negatives and NaN → 0). */
+function vnum(b: Uint8Array, p: number, v: number): number {
+  if (!(v > 0)) return v32(b, p, 0);
+  if (v < TWO_32) return v32(b, p, v >>> 0);
+  if (!(v < 18446744073709551616)) return v64(b, p, 0xffffffff, 0xffffffff);
+  const hi = Math.floor(v / TWO_32);
+  return v64(b, p, (v - hi * TWO_32) >>> 0, hi >>> 0);
+}
+
+/** Integer µs → varint of ns, exact for any µs < 2^53. */
+function vus(b: Uint8Array, p: number, us: number): number {
+  if (!(us > 0)) return v32(b, p, 0);
+  if (us < 4294967) return v32(b, p, us * 1000);
+  const hi = Math.floor(us / TWO_32);
+  const loNs = (us - hi * TWO_32) * 1000; // < 2^42: exact
+  const carry = Math.floor(loNs / TWO_32);
+  return v64(b, p, (loNs - carry * TWO_32) >>> 0, (hi * 1000 + carry) >>> 0);
+}
+
+function bytes(b: Uint8Array, p: number, a: Uint8Array): number {
+  const n = a.length;
+  p = v32(b, p, n);
+  if (n <= 16) for (let i = 0; i < n; i++) b[p + i] = a[i];
+  else b.set(a, p);
+  return p + n;
+}
+
+function packed(b: Uint8Array, p: number, vs: readonly number[]): number {
   let len = 0;
-  if (enterprise !== 0) len += 1 + sizeOf(enterprise);
-  if (id !== 0) len += 1 + sizeOf(id);
-  if (value.length !== 0) len += 1 + sizeOf(value.length) + value.length;
-  w.varint32(T_EXTRA_FIELDS);
-  w.varint32(len);
-  if (enterprise !== 0) { w.varint32(T_EXTRA_ENTERPRISE); w.varint32(enterprise); }
-  if (id !== 0) { w.varint32(T_EXTRA_ID); w.varint32(id); }
-  if (value.length !== 0) { w.varint32(T_EXTRA_VALUE); w.bytes(value); }
+  for (let i = 0; i < vs.length; i++) len += vsize(vs[i]);
+  p = v32(b, p, len);
+  for (let i = 0; i < vs.length; i++) p = vnum(b, p, vs[i]);
+  return p;
 }
 
-function sizeOf(v: number): number {
-  return v < 128 ? 1 : v < 16384 ? 2 : v < 2097152 ? 3 : v < 268435456 ? 4 : 5;
+function vsize(v: number): number {
+  if (!(v > 0)) return 1;
+  let n = 1;
+  while (v >= 128 && n < 10) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
 }
 
-/** Encodes records one message each (raw framing). Reuses one scratch buffer. */
+function extras(b: Uint8Array, p: number, tag: number[], xs: FlowRecord['extra_fields']): number {
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    const len = (x.enterprise ? 1 + vsize(x.enterprise) : 0) + (x.id ? 1 + vsize(x.id) : 0) + (x.value.length ? 1 + vsize(x.value.length) + x.value.length : 0);
+    for (const t of tag) b[p++] = t;
+    p = v32(b, p, len);
+    if (x.enterprise) { b[p++] = 8; p = v32(b, p, x.enterprise >>> 0); }
+    if (x.id) { b[p++] = 16; p = v32(b, p, x.id >>> 0); }
+    if (x.value.length) { b[p++] = 26; p = bytes(b, p, x.value); }
+  }
+  return p;
+}
+
+function hasLists(r: FlowRecord): boolean {
+  return (r.extra_fields.length | r.as_path.length | r.bgp_communities.length | r.layer_stack.length | r.layer_size.length |
+    r.mpls_label.length | r.mpls_ttl.length | r.mpls_ip.length | r.ipv6_routing_header_addresses.length) !== 0;
+}
+
+/** Bytes a record can need beyond the fixed bound: its lists and extra fields. */
+function variableBound(r: FlowRecord): number {
+  let n = 0;
+  n += 16 + 11 * (r.bgp_communities.length + r.as_path.length + r.mpls_ttl.length + r.mpls_label.length + r.layer_stack.length + r.layer_size.length);
+  for (const a of r.mpls_ip) n += 8 + a.length;
+  for (const a of r.ipv6_routing_header_addresses) n += 8 + a.length;
+  for (const x of r.extra_fields) n += 32 + x.value.length;
+  return n;
+}
+
+const HELPERS = { v32, vnum, vus, bytes, packed, extras };
+
+function tagBytes(id: number, wire: number): number[] {
+  const out: number[] = [];
+  let v = ((id << 3) | wire) >>> 0;
+  while (v > 127) {
+    out.push((v & 127) | 128);
+    v >>>= 7;
+  }
+  out.push(v);
+  return out;
+}
+
+function emitTag(t: number[]): string {
+  return t.map((x) => `b[p++]=${x};`).join('');
+}
+
+type Writer = (b: Uint8Array, p: number, r: FlowRecord) => number;
+type Bound = (r: FlowRecord) => number;
+
+/** Generates the writer from the schema; fails loudly if the schema and record disagree. */
+interface CompiledWriter {
+  write: Writer;
+  /** Upper bound of the bytes a record needs, excluding lists and extra fields. */
+  bound: Bound;
+}
+
+function compileWriter(type: protobuf.Type): CompiledWriter {
+  const sample = Object.keys(newFlowRecord()) as Array<keyof FlowRecord>;
+  const code: string[] = [];
+  const bytesFields: string[] = [];
+  let fixedBound = 0;
+  const fields = [...type.fieldsArray].sort((a, b) => a.id - b.id);
+  for (const f of fields) {
+    const recName = f.name.endsWith('_ns') ? `${f.name.slice(0, -3)}_us` : f.name;
+    if (!sample.includes(recName as keyof FlowRecord)) throw new Error(`flow.proto field ${f.name} has no FlowRecord field ${recName}`);
+    const v = `r.${recName}`;
+    f.resolve();
+    const isEnum = f.resolvedType !== null && 'values' in (f.resolvedType as object);
+    const isMessage = f.resolvedType !== null && !isEnum;
+    if (f.repeated) {
+      if (isMessage) {
+        code.push(`if(${v}.length!==0)p=x.extras(b,p,${JSON.stringify(tagBytes(f.id, 2))},${v});`);
+      } else if (f.type === 'bytes') {
+        code.push(`for(let i=0;i<${v}.length;i++){${emitTag(tagBytes(f.id, 2))}p=x.bytes(b,p,${v}[i]);}`);
+      } else {
+        code.push(`if(${v}.length!==0){${emitTag(tagBytes(f.id, 2))}p=x.packed(b,p,${v});}`);
+      }
+      continue;
+    }
+    if (f.type === 'bytes') {
+      code.push(`if(${v}.length!==0){${emitTag(tagBytes(f.id, 2))}p=x.bytes(b,p,${v});}`);
+      fixedBound += 3 + 5;
+      bytesFields.push(`${v}.length`);
+    } else if (f.name.endsWith('_ns')) {
+      code.push(`if(${v}>0){${emitTag(tagBytes(f.id, 0))}p=x.vus(b,p,${v});}`);
+      fixedBound += 3 + 10;
+    } else if (f.type === 'uint64') {
+      code.push(`if(${v}!==0){${emitTag(tagBytes(f.id, 0))}p=x.vnum(b,p,${v});}`);
+      fixedBound += 3 + 10;
+    } else if (f.type === 'uint32' || isEnum) {
+      code.push(`if(${v}!==0){${emitTag(tagBytes(f.id, 0))}p=x.v32(b,p,${v}>>>0);}`);
+      fixedBound += 3 + 5;
+    } else {
+      throw new Error(`flow.proto field ${f.name}: type ${f.type} has no encoder`);
+    }
+  }
+  const make = new Function('x', `"use strict";return function writeFlow(b,p,r){${code.join('')}return p;};`) as (x: typeof HELPERS) => Writer;
+  const bound = new Function(`"use strict";return function bound(r){return ${fixedBound}+${bytesFields.join('+')};};`)() as Bound;
+  return { write: make(HELPERS), bound };
+}
+
+let compiled: CompiledWriter | undefined;
+function writer(): CompiledWriter {
+  compiled ??= compileWriter(flowMessageType());
+  return compiled;
+}
+
+/** Encodes records one message each (raw framing) or delimited; reuses one scratch buffer. */
 export class FlowEncoder {
-  private readonly w = new ProtoWriter(1 << 16);
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private readonly w = writer();
+
+  /** Appends one encoded FlowMessage at `p` of the scratch buffer; returns the end offset. */
+  private put(p: number, r: FlowRecord): number {
+    const need = p + this.w.bound(r) + (hasLists(r) ? variableBound(r) : 0);
+    if (need > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(next, 0, 0, p);
+      this.buf = next;
+    }
+    return this.w.write(this.buf, p, r);
+  }
 
   encode(r: FlowRecord): Buffer {
-    this.w.reset();
-    writeFlow(this.w, r);
-    return this.w.slice(0);
+    const n = this.put(0, r);
+    const out = Buffer.allocUnsafe(n);
+    this.buf.copy(out, 0, 0, n);
+    return out;
+  }
+
+  /**
+   * Encodes many records (raw framing) into ONE fresh slab and returns a view per record:
+   * one allocation per batch instead of an allocation and a copy per record. The views
+   * share the slab, so it lives as long as any of them.
+   */
+  encodeBatch(records: readonly FlowRecord[]): Buffer[] {
+    let size = 0;
+    for (const r of records) size += this.w.bound(r) + (hasLists(r) ? variableBound(r) : 0);
+    const slab = Buffer.allocUnsafe(size);
+    const out = new Array<Buffer>(records.length);
+    let p = 0;
+    for (let i = 0; i < records.length; i++) {
+      const end = this.w.write(slab, p, records[i]);
+      out[i] = slab.subarray(p, end);
+      p = end;
+    }
+    return out;
   }
 
   /** Varint length-delimited concatenation (goflow2's `bin` format), one buffer for many records. */
   encodeDelimited(records: readonly FlowRecord[]): Buffer {
-    const w = this.w;
-    w.reset();
-    const scratch = new ProtoWriter(512);
+    let p = 0;
     for (const r of records) {
-      scratch.reset();
-      writeFlow(scratch, r);
-      w.varint32(scratch.pos);
-      w.ensure(scratch.pos);
-      scratch.buf.copy(w.buf, w.pos, 0, scratch.pos);
-      w.pos += scratch.pos;
+      // The length prefix is known only afterwards: write the message 5 bytes on (the
+      // longest uint32 varint), then close the gap if the prefix is shorter.
+      const start = p + 5;
+      const len = this.put(start, r) - start;
+      const prefixEnd = v32(this.buf, p, len);
+      if (prefixEnd !== start) this.buf.copyWithin(prefixEnd, start, start + len);
+      p = prefixEnd + len;
     }
-    return w.slice(0);
+    const out = Buffer.allocUnsafe(p);
+    this.buf.copy(out, 0, 0, p);
+    return out;
   }
 }

@@ -2,6 +2,7 @@
 // have several) and, for IPFIX, the system init time that sysUpTime-relative fields need.
 // Keyed by exporter + observation domain / source id, like templates.
 
+import { DomainMap } from './domain-map';
 import type { TemplateField } from './template-compiler';
 
 export interface SamplingInfo {
@@ -11,37 +12,36 @@ export interface SamplingInfo {
 }
 
 export class ExporterOptions {
-  private readonly sampling = new Map<string, SamplingInfo>();
-  private readonly initMs = new Map<string, number>();
+  private readonly sampling = new DomainMap<SamplingInfo>();
+  private readonly initMs = new DomainMap<number>();
 
-  samplingFor(scope: string): SamplingInfo | undefined {
-    return this.sampling.get(scope);
+  samplingFor(exporterKey: string, domain: number): SamplingInfo | undefined {
+    return this.sampling.get(exporterKey, domain);
   }
 
-  systemInitMs(scope: string): number | undefined {
-    return this.initMs.get(scope);
+  systemInitMs(exporterKey: string, domain: number): number | undefined {
+    return this.initMs.get(exporterKey, domain);
   }
 
   /** Static rate from configuration: used when the exporter says nothing itself. */
-  setStaticRate(scope: string, rate: number): void {
-    const s = this.ensure(scope);
-    s.defaultRate = rate;
+  setStaticRate(exporterKey: string, domain: number, rate: number): void {
+    this.ensure(exporterKey, domain).defaultRate = rate;
   }
 
   /**
    * Applies one decoded options record. Values are keyed by IANA id (enterprise fields are
    * ignored here). Returns true if it carried something we keep.
    */
-  apply(scope: string, values: ReadonlyMap<number, number>): boolean {
+  apply(exporterKey: string, domain: number, values: ReadonlyMap<number, number>): boolean {
     let used = false;
     const init = values.get(160);
     if (init !== undefined && init > 0) {
-      this.initMs.set(scope, init);
+      this.initMs.set(exporterKey, domain, init);
       used = true;
     }
     const rate = rateOf(values);
     if (rate > 0) {
-      const s = this.ensure(scope);
+      const s = this.ensure(exporterKey, domain);
       const sampler = values.get(48) ?? values.get(302);
       if (sampler !== undefined) s.bySampler.set(sampler, rate);
       else s.defaultRate = rate;
@@ -50,23 +50,26 @@ export class ExporterOptions {
     return used;
   }
 
-  snapshot(): { sampling: Array<[string, number, Array<[number, number]>]>; initMs: Array<[string, number]> } {
+  snapshot(): {
+    sampling: Array<[string, number, number, Array<[number, number]>]>;
+    initMs: Array<[string, number, number]>;
+  } {
     return {
-      sampling: [...this.sampling].map(([k, v]) => [k, v.defaultRate, [...v.bySampler]]),
-      initMs: [...this.initMs],
+      sampling: [...this.sampling.entries()].map(([k, d, v]) => [k, d, v.defaultRate, [...v.bySampler]]),
+      initMs: [...this.initMs.entries()],
     };
   }
 
   restore(s: ReturnType<ExporterOptions['snapshot']>): void {
-    for (const [k, d, by] of s.sampling) this.sampling.set(k, { defaultRate: d, bySampler: new Map(by) });
-    for (const [k, v] of s.initMs) this.initMs.set(k, v);
+    for (const [k, d, rate, by] of s.sampling) this.sampling.set(k, d, { defaultRate: rate, bySampler: new Map(by) });
+    for (const [k, d, v] of s.initMs) this.initMs.set(k, d, v);
   }
 
-  private ensure(scope: string): SamplingInfo {
-    let s = this.sampling.get(scope);
+  private ensure(exporterKey: string, domain: number): SamplingInfo {
+    let s = this.sampling.get(exporterKey, domain);
     if (!s) {
       s = { defaultRate: 0, bySampler: new Map() };
-      this.sampling.set(scope, s);
+      this.sampling.set(exporterKey, domain, s);
     }
     return s;
   }

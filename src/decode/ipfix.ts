@@ -4,9 +4,8 @@
 
 import { FlowType } from '../canonical/flow-record';
 import { decodeSetWith, holdSet, learnTemplate, type SetContext } from './template-learning';
-import { templateKey } from './template-cache';
 import type { TemplateField, TimeContext } from './template-compiler';
-import { domainScope, type TemplateState } from './template-state';
+import type { TemplateState } from './template-state';
 import { addError, emptyOutput, type DecodeOutput, type Exporter } from './types';
 
 const HEADER = 16;
@@ -52,7 +51,7 @@ export function decodeIpfix(b: Buffer, exporter: Exporter, receivedUs: number, s
     else if (id >= 256) {
       // Options data earlier in this very message may just have told us the init time.
       if (!ctx.hasUptime) placeUptime(ctx, st, exporter, domain);
-      const entry = st.templates.get(templateKey(exporter.key, domain, id), receivedUs);
+      const entry = st.templates.get(exporter.key, domain, id, receivedUs);
       if (entry) {
         // Options records count in the IPFIX sequence too (RFC 7011 §3.1).
         dataRecords += decodeSetWith(c, entry, b, p + 4, end);
@@ -75,7 +74,7 @@ export function decodeIpfix(b: Buffer, exporter: Exporter, receivedUs: number, s
 
 /** IPFIX has no sysUpTime in its header: derive it from systemInitTimeMilliseconds. */
 function placeUptime(ctx: TimeContext, st: TemplateState, exporter: Exporter, domain: number): void {
-  const initMs = st.options.systemInitMs(domainScope(exporter.key, domain));
+  const initMs = st.options.systemInitMs(exporter.key, domain);
   if (initMs === undefined) return;
   ctx.uptimeMs = ctx.exportMs - initMs;
   ctx.hasUptime = true;
@@ -139,5 +138,5 @@ function withdraw(c: SetContext, id: number, options: boolean): void {
     return;
   }
   // Withdrawing a template we never saw (e.g. learned before our restart) is harmless.
-  if (id >= 256) c.st.templates.withdraw(templateKey(c.exporter.key, c.domain, id));
+  if (id >= 256) c.st.templates.withdraw(c.exporter.key, c.domain, id);
 }

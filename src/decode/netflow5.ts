@@ -2,6 +2,7 @@
 // milliseconds; the header's export time has nanoseconds, so records are placed to the µs.
 
 import { FlowType, newFlowRecord, SamplingRateSource } from '../canonical/flow-record';
+import { copyIpv4 } from '../util/ip';
 import type { SequenceTracker } from './sequence-tracker';
 import { addError, emptyOutput, type DecodeOutput, type Exporter } from './types';
 
@@ -37,9 +38,9 @@ export function decodeNetflow5(b: Buffer, exporter: Exporter, receivedUs: number
     r.sampler_address = exporter.address;
     r.exporter_address = exporter.address;
     r.exporter_port = exporter.port;
-    r.src_addr = b.subarray(p, p + 4);
-    r.dst_addr = b.subarray(p + 4, p + 8);
-    r.next_hop = b.subarray(p + 8, p + 12);
+    r.src_addr = copyIpv4(b, p);
+    r.dst_addr = copyIpv4(b, p + 4);
+    r.next_hop = copyIpv4(b, p + 8);
     r.in_if = b.readUInt16BE(p + 12);
     r.out_if = b.readUInt16BE(p + 14);
     r.packets = b.readUInt32BE(p + 16);

@@ -4,7 +4,6 @@
 
 import { FlowType } from '../canonical/flow-record';
 import { decodeSetWith, holdSet, learnTemplate, type SetContext } from './template-learning';
-import { templateKey } from './template-cache';
 import type { TemplateField, TimeContext } from './template-compiler';
 import type { TemplateState } from './template-state';
 import { addError, emptyOutput, type DecodeOutput, type Exporter } from './types';
@@ -50,7 +49,7 @@ export function decodeNetflow9(b: Buffer, exporter: Exporter, receivedUs: number
 }
 
 function readData(c: SetContext, id: number, b: Buffer, p: number, end: number): void {
-  const entry = c.st.templates.get(templateKey(c.exporter.key, c.domain, id), c.receivedUs);
+  const entry = c.st.templates.get(c.exporter.key, c.domain, id, c.receivedUs);
   if (entry) decodeSetWith(c, entry, b, p, end);
   else holdSet(c, id, b, p, end);
 }

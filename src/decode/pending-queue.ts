@@ -7,6 +7,7 @@ import type { TimeContext } from './template-compiler';
 
 export interface PendingSet {
   templateKey: string;
+  templateId: number;
   exporterKey: string;
   /** Own copy of the set body (without set header): no reference to the whole datagram. */
   body: Buffer;

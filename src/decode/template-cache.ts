@@ -6,6 +6,7 @@
 // A hostile or broken exporter must not exhaust memory: templates and fields per exporter are
 // capped, and identical layouts share one compiled decoder.
 
+import { DomainMap } from './domain-map';
 import { compileTemplate, type CompiledTemplate, type CompileOptions, type TemplateField } from './template-compiler';
 
 export interface OptionsTemplate {
@@ -72,7 +73,9 @@ function signatureOf(kind: TemplateKind, netflow9: boolean, scopeCount: number, 
 }
 
 export class TemplateCache {
-  private readonly entries = new Map<string, TemplateEntry>();
+  /** (exporter, domain) → template id → entry. */
+  private readonly entries = new DomainMap<Map<number, TemplateEntry>>();
+  private count = 0;
   private readonly perExporter = new Map<string, { templates: number; fields: number }>();
   private readonly compiled = new Map<string, CompiledTemplate>();
   expiredTotal = 0;
@@ -83,13 +86,13 @@ export class TemplateCache {
   ) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
-  get(key: string, nowUs: number): TemplateEntry | undefined {
-    const e = this.entries.get(key);
+  get(exporterKey: string, domain: number, id: number, nowUs: number): TemplateEntry | undefined {
+    const e = this.entries.get(exporterKey, domain)?.get(id);
     if (e && nowUs - e.lastSeenUs > this.limits.expiryUs) {
-      this.remove(key, e);
+      this.remove(e);
       this.expiredTotal++;
       return undefined;
     }
@@ -106,9 +109,8 @@ export class TemplateCache {
     scopeCount: number,
     nowUs: number,
   ): LearnResult {
-    const key = templateKey(exporterKey, domain, id);
     const signature = signatureOf(kind, netflow9, scopeCount, fields);
-    const prev = this.entries.get(key);
+    const prev = this.entries.get(exporterKey, domain)?.get(id);
     if (prev && prev.signature === signature) {
       prev.lastSeenUs = nowUs;
       return 'refreshed';
@@ -124,8 +126,14 @@ export class TemplateCache {
       kind === 'data'
         ? { kind, exporterKey, domain, id, signature, data: this.compile(signature, fields, netflow9), lastSeenUs: nowUs }
         : { kind, exporterKey, domain, id, signature, options: optionsTemplate(fields, scopeCount), lastSeenUs: nowUs };
-    if (prev) this.remove(key, prev);
-    this.entries.set(key, entry);
+    if (prev) this.remove(prev);
+    let byId = this.entries.get(exporterKey, domain);
+    if (!byId) {
+      byId = new Map();
+      this.entries.set(exporterKey, domain, byId);
+    }
+    byId.set(id, entry);
+    this.count++;
     const u = this.perExporter.get(exporterKey) ?? { templates: 0, fields: 0 };
     u.templates++;
     u.fields += fields.length;
@@ -134,19 +142,19 @@ export class TemplateCache {
   }
 
   /** IPFIX withdrawal of one template. Returns whether it existed. */
-  withdraw(key: string): boolean {
-    const e = this.entries.get(key);
+  withdraw(exporterKey: string, domain: number, id: number): boolean {
+    const e = this.entries.get(exporterKey, domain)?.get(id);
     if (!e) return false;
-    this.remove(key, e);
+    this.remove(e);
     return true;
   }
 
   /** IPFIX "all data templates" / "all options templates" withdrawal for one domain. */
   withdrawAll(exporterKey: string, domain: number, kind: TemplateKind): number {
     let n = 0;
-    for (const [k, e] of this.entries) {
-      if (e.exporterKey === exporterKey && e.domain === domain && e.kind === kind) {
-        this.remove(k, e);
+    for (const e of [...(this.entries.get(exporterKey, domain)?.values() ?? [])]) {
+      if (e.kind === kind) {
+        this.remove(e);
         n++;
       }
     }
@@ -156,9 +164,9 @@ export class TemplateCache {
   /** Forgets templates not refreshed within the expiry; returns how many. */
   expire(nowUs: number): number {
     let n = 0;
-    for (const [k, e] of this.entries) {
+    for (const e of this.all()) {
       if (nowUs - e.lastSeenUs > this.limits.expiryUs) {
-        this.remove(k, e);
+        this.remove(e);
         n++;
       }
     }
@@ -166,8 +174,14 @@ export class TemplateCache {
     return n;
   }
 
+  private all(): TemplateEntry[] {
+    const out: TemplateEntry[] = [];
+    for (const [, , byId] of this.entries.entries()) for (const e of byId.values()) out.push(e);
+    return out;
+  }
+
   snapshot(): TemplateSnapshot[] {
-    return [...this.entries.values()].map((e) => ({
+    return this.all().map((e) => ({
       kind: e.kind,
       netflow9: e.signature.includes(':9:'),
       exporterKey: e.exporterKey,
@@ -192,8 +206,12 @@ export class TemplateCache {
     return (e.data?.fields ?? e.options?.fields ?? []).length;
   }
 
-  private remove(key: string, e: TemplateEntry): void {
-    this.entries.delete(key);
+  private remove(e: TemplateEntry): void {
+    const byId = this.entries.get(e.exporterKey, e.domain);
+    if (!byId || byId.get(e.id) !== e) return;
+    byId.delete(e.id);
+    if (byId.size === 0) this.entries.delete(e.exporterKey, e.domain);
+    this.count--;
     const u = this.perExporter.get(e.exporterKey);
     if (!u) return;
     u.templates--;

@@ -7,6 +7,7 @@
 // strings from the wire or from YAML), so `new Function` cannot be steered by an exporter.
 
 import type { FlowRecord } from '../canonical/flow-record';
+import { copyIpv4 } from '../util/ip';
 import { target, type Target, type TimeEncoding } from './field-targets';
 import type { IeRegistry, IeInfo } from './information-elements';
 
@@ -74,8 +75,9 @@ function readExpr(o: string, len: number): string {
     case 1: return `b[${o}]`;
     case 2: return `((b[${o}]<<8)|b[${o}+1])`;
     case 3: return `((b[${o}]<<16)|(b[${o}+1]<<8)|b[${o}+2])`;
-    case 4: return `b.readUInt32BE(${o})`;
-    default: return `(${readExpr(o, len - 4)}*4294967296+b.readUInt32BE(${o}+${len - 4}))`;
+    // Inline byte arithmetic: Buffer#readUInt32BE costs a call and a bounds check per field.
+    case 4: return `(b[${o}]*16777216+((b[${o}+1]<<16)|(b[${o}+2]<<8)|b[${o}+3]))`;
+    default: return `(${readExpr(o, len - 4)}*4294967296+${readExpr(`${o}+${len - 4}`, 4)})`;
   }
 }
 
@@ -128,6 +130,16 @@ function lengthFits(t: Target, info: IeInfo, len: number): boolean {
   }
 }
 
+/**
+ * A fixed-length address. IPv4 is copied into its own 4 bytes: creating a Buffer view
+ * (subarray) costs about twice as much as a small copy in V8 (measured ~60 vs ~36 ns), and a
+ * copy does not keep the whole datagram alive. IPv6 stays a view (the two cost the same).
+ */
+function addrExpr(o: string, len: number): string {
+  if (len !== 4) return `b.subarray(${o},${o}+${len})`;
+  return `x.ip4(b,${o})`;
+}
+
 function timeExpr(enc: TimeEncoding, v: string): string {
   switch (enc) {
     case 'sysuptime_ms': return `(c.hasUptime?(c.exportMs-((c.uptimeMs-${v})|0))*1000:0)`;
@@ -154,7 +166,7 @@ function unset(a: Uint8Array): boolean {
   return true;
 }
 
-const HELPERS = { readUint, ntp: ntpToUs, unset };
+const HELPERS = { readUint, ntp: ntpToUs, unset, ip4: copyIpv4 };
 
 export function compileTemplate(fields: readonly TemplateField[], opts: CompileOptions): CompiledTemplate {
   const { mapped, dropped } = chooseMappings(fields, opts);
@@ -220,7 +232,7 @@ export function compileTemplate(fields: readonly TemplateField[], opts: CompileO
         case 'addr': {
           const guard = m.fallback ? `if(x.unset(r.${t.field}))` : '';
           if (isVar) out.push(`if(L===4||L===16)${guard}r.${t.field}=b.subarray(p,p+L);`);
-          else out.push(`${guard}r.${t.field}=b.subarray(${o},${o}+${field.length});`);
+          else out.push(`${guard}r.${t.field}=${addrExpr(o, field.length)};`);
           if (t.field === 'src_addr' || t.field === 'dst_addr') {
             const len = isVar ? -1 : field.length;
             addrLen = m.fallback && len !== addrLen ? -1 : len;
@@ -294,14 +306,13 @@ export function compileTemplate(fields: readonly TemplateField[], opts: CompileO
   if (extras.length) after.push(`r.extra_fields=[${extras.join(',')}];`);
 
   const body = `"use strict";let L=0;${out.join('')}${after.join('')}return p;`;
-  const fn = new Function('b', 'p', 'end', 'r', 'c', 'x', body) as (
-    b: Buffer, p: number, end: number, r: FlowRecord, c: TimeContext, x: typeof HELPERS,
-  ) => number;
+  // A closure over the helpers, so the compiled function is called directly per record.
+  const make = new Function('x', `return function decodeRecord(b,p,end,r,c){${body}};`) as (x: typeof HELPERS) => RecordDecoder;
   return {
     fields,
     minRecordLength: minLen,
     variableLength: variable,
     usesUptime,
-    decode: (b, p, end, r, c) => fn(b, p, end, r, c, HELPERS),
+    decode: make(HELPERS),
   };
 }

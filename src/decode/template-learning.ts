@@ -7,7 +7,7 @@ import { readOptionsRecord } from './exporter-options';
 import type { PendingSet } from './pending-queue';
 import { templateKey, type TemplateKind, type TemplateEntry } from './template-cache';
 import type { TemplateField, TimeContext } from './template-compiler';
-import { domainScope, type TemplateState } from './template-state';
+import type { TemplateState } from './template-state';
 import { addError, type DecodeOutput, type Exporter } from './types';
 
 export interface SetContext {
@@ -41,7 +41,7 @@ export function learnTemplate(c: SetContext, kind: TemplateKind, id: number, fie
 
 /** Decodes a data set held before its template, with the context of the datagram that brought it. */
 function releaseHeld(c: SetContext, held: PendingSet): void {
-  const entry = c.st.templates.get(held.templateKey, c.receivedUs);
+  const entry = c.st.templates.get(held.exporterKey, held.domain, held.templateId, c.receivedUs);
   if (!entry) return;
   const hc: SetContext = { ...c, receivedUs: held.receivedUs, sequence: held.sequence, domain: held.domain, ctx: held.ctx };
   decodeSetWith(hc, entry, held.body, 0, held.body.length);
@@ -49,12 +49,11 @@ function releaseHeld(c: SetContext, held: PendingSet): void {
 
 /** Decodes a data set (data or options records) whose template is known. */
 export function decodeSetWith(c: SetContext, entry: TemplateEntry, b: Buffer, p: number, end: number): number {
-  const scope = domainScope(c.exporter.key, c.domain);
   if (entry.data) {
     return decodeDataSet(
       b, p, end, entry.data, c.ctx,
       { type: c.type, exporter: c.exporter, receivedUs: c.receivedUs, sequence: c.sequence, domain: c.domain },
-      c.st.options.samplingFor(scope), c.out,
+      c.st.options.samplingFor(c.exporter.key, c.domain), c.out,
     );
   }
   const opt = entry.options;
@@ -68,7 +67,7 @@ export function decodeSetWith(c: SetContext, entry: TemplateEntry, b: Buffer, p:
       addError(c.out, 'bad_record', `options record overruns the set at offset ${p}`);
       break;
     }
-    c.st.options.apply(scope, values);
+    c.st.options.apply(c.exporter.key, c.domain, values);
     p = next;
     n++;
   }
@@ -81,6 +80,7 @@ export function holdSet(c: SetContext, id: number, b: Buffer, p: number, end: nu
   addError(c.out, 'template_missing', `no template ${id} yet from ${c.exporter.key} domain ${c.domain}; data held`);
   const dropped = c.st.pending.hold({
     templateKey: key,
+    templateId: id,
     exporterKey: c.exporter.key,
     body: Buffer.from(b.subarray(p, end)),
     ctx: c.ctx,

@@ -29,8 +29,3 @@ export class TemplateState {
     this.pending = new PendingQueue({ ...DEFAULT_PENDING_LIMITS, ...o.pendingLimits });
   }
 }
-
-/** Scope key of per-domain exporter state (options, sequence). */
-export function domainScope(exporterKey: string, domain: number): string {
-  return `${exporterKey}|${domain}`;
-}
