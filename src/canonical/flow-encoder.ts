@@ -8,14 +8,13 @@
 // are written ×1000 exactly. Fields are written in field-number order, as protobufjs and
 // protoc do; proto3 defaults (0, empty) are omitted.
 
-import type * as protobuf from 'protobufjs';
 import { newFlowRecord, type FlowRecord } from './flow-record';
 import { flowMessageType } from './schema';
 
 const TWO_32 = 4294967296;
 
 /** Unsigned varint of v in [0, 2^32). */
-function v32(b: Uint8Array, p: number, v: number): number {
+export function v32(b: Uint8Array, p: number, v: number): number {
   while (v > 127) {
     b[p++] = (v & 127) | 128;
     v >>>= 7;
@@ -24,7 +23,7 @@ function v32(b: Uint8Array, p: number, v: number): number {
   return p;
 }
 
-function v64(b: Uint8Array, p: number, lo: number, hi: number): number {
+export function v64(b: Uint8Array, p: number, lo: number, hi: number): number {
   while (hi !== 0) {
     b[p++] = (lo & 127) | 128;
     lo = ((lo >>> 7) | (hi << 25)) >>> 0;
@@ -34,7 +33,7 @@ function v64(b: Uint8Array, p: number, lo: number, hi: number): number {
 }
 
 /** Varint of a non-negative number up to 2^64 (saturating; negatives and NaN → 0). */
-function vnum(b: Uint8Array, p: number, v: number): number {
+export function vnum(b: Uint8Array, p: number, v: number): number {
   if (!(v > 0)) return v32(b, p, 0);
   if (v < TWO_32) return v32(b, p, v >>> 0);
   if (!(v < 18446744073709551616)) return v64(b, p, 0xffffffff, 0xffffffff);
@@ -43,7 +42,7 @@ function vnum(b: Uint8Array, p: number, v: number): number {
 }
 
 /** Integer µs → varint of ns, exact for any µs < 2^53. */
-function vus(b: Uint8Array, p: number, us: number): number {
+export function vus(b: Uint8Array, p: number, us: number): number {
   if (!(us > 0)) return v32(b, p, 0);
   if (us < 4294967) return v32(b, p, us * 1000);
   const hi = Math.floor(us / TWO_32);
@@ -52,7 +51,7 @@ function vus(b: Uint8Array, p: number, us: number): number {
   return v64(b, p, (loNs - carry * TWO_32) >>> 0, (hi * 1000 + carry) >>> 0);
 }
 
-function bytes(b: Uint8Array, p: number, a: Uint8Array): number {
+export function bytes(b: Uint8Array, p: number, a: Uint8Array): number {
   const n = a.length;
   p = v32(b, p, n);
   if (n <= 16) for (let i = 0; i < n; i++) b[p + i] = a[i];
@@ -60,7 +59,7 @@ function bytes(b: Uint8Array, p: number, a: Uint8Array): number {
   return p + n;
 }
 
-function packed(b: Uint8Array, p: number, vs: readonly number[]): number {
+export function packed(b: Uint8Array, p: number, vs: readonly number[]): number {
   let len = 0;
   for (let i = 0; i < vs.length; i++) len += vsize(vs[i]);
   p = v32(b, p, len);
@@ -68,7 +67,7 @@ function packed(b: Uint8Array, p: number, vs: readonly number[]): number {
   return p;
 }
 
-function vsize(v: number): number {
+export function vsize(v: number): number {
   if (!(v > 0)) return 1;
   let n = 1;
   while (v >= 128 && n < 10) {
@@ -106,9 +105,60 @@ function variableBound(r: FlowRecord): number {
   return n;
 }
 
+/** Copies b[off, off+len) as a length-delimited field body (tag written by the caller). */
+export function bytesAt(o: Uint8Array, q: number, b: Uint8Array, off: number, len: number): number {
+  q = v32(o, q, len);
+  for (let i = 0; i < len; i++) o[q + i] = b[off + i];
+  return q + len;
+}
+
+/** One ExtraField submessage whose value is b[off, off+len). */
+export function extraAt(o: Uint8Array, q: number, tag: readonly number[], enterprise: number, id: number, b: Uint8Array, off: number, len: number): number {
+  const size = (enterprise ? 1 + vsize(enterprise) : 0) + (id ? 1 + vsize(id) : 0) + (len ? 1 + vsize(len) + len : 0);
+  for (const t of tag) o[q++] = t;
+  q = v32(o, q, size);
+  if (enterprise) { o[q++] = 8; q = v32(o, q, enterprise >>> 0); }
+  if (id) { o[q++] = 16; q = v32(o, q, id >>> 0); }
+  if (len) { o[q++] = 26; q = bytesAt(o, q, b, off, len); }
+  return q;
+}
+
+export type WireKind = 'v32' | 'vnum' | 'vus' | 'bytes' | 'packed' | 'bytes_list' | 'message';
+
+export interface ProtoFieldInfo {
+  id: number;
+  kind: WireKind;
+  /** Tag bytes (field number + wire type). */
+  tag: number[];
+}
+
+/** How each FlowRecord field is written, read from the .proto: the one table both the
+ * record encoder and the template compiler's direct-to-wire backend use. */
+export function protoFields(): ReadonlyMap<string, ProtoFieldInfo> {
+  if (fieldTable) return fieldTable;
+  const m = new Map<string, ProtoFieldInfo>();
+  for (const f of flowMessageType().fieldsArray) {
+    f.resolve();
+    const recName = f.name.endsWith('_ns') ? `${f.name.slice(0, -3)}_us` : f.name;
+    const isEnum = f.resolvedType !== null && 'values' in (f.resolvedType as object);
+    const isMessage = f.resolvedType !== null && !isEnum;
+    let kind: WireKind;
+    if (f.repeated) kind = isMessage ? 'message' : f.type === 'bytes' ? 'bytes_list' : 'packed';
+    else if (f.type === 'bytes') kind = 'bytes';
+    else if (f.name.endsWith('_ns')) kind = 'vus';
+    else if (f.type === 'uint64') kind = 'vnum';
+    else if (f.type === 'uint32' || isEnum) kind = 'v32';
+    else throw new Error(`flow.proto field ${f.name}: type ${f.type} has no encoder`);
+    m.set(recName, { id: f.id, kind, tag: tagBytes(f.id, kind === 'v32' || kind === 'vnum' || kind === 'vus' ? 0 : 2) });
+  }
+  fieldTable = m;
+  return m;
+}
+let fieldTable: Map<string, ProtoFieldInfo> | undefined;
+
 const HELPERS = { v32, vnum, vus, bytes, packed, extras };
 
-function tagBytes(id: number, wire: number): number[] {
+export function tagBytes(id: number, wire: number): number[] {
   const out: number[] = [];
   let v = ((id << 3) | wire) >>> 0;
   while (v > 127) {
@@ -126,51 +176,35 @@ function emitTag(t: number[]): string {
 type Writer = (b: Uint8Array, p: number, r: FlowRecord) => number;
 type Bound = (r: FlowRecord) => number;
 
-/** Generates the writer from the schema; fails loudly if the schema and record disagree. */
 interface CompiledWriter {
   write: Writer;
   /** Upper bound of the bytes a record needs, excluding lists and extra fields. */
   bound: Bound;
 }
 
-function compileWriter(type: protobuf.Type): CompiledWriter {
-  const sample = Object.keys(newFlowRecord()) as Array<keyof FlowRecord>;
+/** Generates the writer from the schema; fails loudly if the schema and record disagree. */
+function compileWriter(): CompiledWriter {
+  const sample = new Set(Object.keys(newFlowRecord()));
   const code: string[] = [];
   const bytesFields: string[] = [];
   let fixedBound = 0;
-  const fields = [...type.fieldsArray].sort((a, b) => a.id - b.id);
-  for (const f of fields) {
-    const recName = f.name.endsWith('_ns') ? `${f.name.slice(0, -3)}_us` : f.name;
-    if (!sample.includes(recName as keyof FlowRecord)) throw new Error(`flow.proto field ${f.name} has no FlowRecord field ${recName}`);
+  const fields = [...protoFields()].sort((a, b) => a[1].id - b[1].id);
+  for (const [recName, f] of fields) {
+    if (!sample.has(recName)) throw new Error(`flow.proto field #${f.id} has no FlowRecord field ${recName}`);
     const v = `r.${recName}`;
-    f.resolve();
-    const isEnum = f.resolvedType !== null && 'values' in (f.resolvedType as object);
-    const isMessage = f.resolvedType !== null && !isEnum;
-    if (f.repeated) {
-      if (isMessage) {
-        code.push(`if(${v}.length!==0)p=x.extras(b,p,${JSON.stringify(tagBytes(f.id, 2))},${v});`);
-      } else if (f.type === 'bytes') {
-        code.push(`for(let i=0;i<${v}.length;i++){${emitTag(tagBytes(f.id, 2))}p=x.bytes(b,p,${v}[i]);}`);
-      } else {
-        code.push(`if(${v}.length!==0){${emitTag(tagBytes(f.id, 2))}p=x.packed(b,p,${v});}`);
-      }
-      continue;
-    }
-    if (f.type === 'bytes') {
-      code.push(`if(${v}.length!==0){${emitTag(tagBytes(f.id, 2))}p=x.bytes(b,p,${v});}`);
-      fixedBound += 3 + 5;
-      bytesFields.push(`${v}.length`);
-    } else if (f.name.endsWith('_ns')) {
-      code.push(`if(${v}>0){${emitTag(tagBytes(f.id, 0))}p=x.vus(b,p,${v});}`);
-      fixedBound += 3 + 10;
-    } else if (f.type === 'uint64') {
-      code.push(`if(${v}!==0){${emitTag(tagBytes(f.id, 0))}p=x.vnum(b,p,${v});}`);
-      fixedBound += 3 + 10;
-    } else if (f.type === 'uint32' || isEnum) {
-      code.push(`if(${v}!==0){${emitTag(tagBytes(f.id, 0))}p=x.v32(b,p,${v}>>>0);}`);
-      fixedBound += 3 + 5;
-    } else {
-      throw new Error(`flow.proto field ${f.name}: type ${f.type} has no encoder`);
+    const tag = emitTag(f.tag);
+    switch (f.kind) {
+      case 'message': code.push(`if(${v}.length!==0)p=x.extras(b,p,${JSON.stringify(f.tag)},${v});`); break;
+      case 'bytes_list': code.push(`for(let i=0;i<${v}.length;i++){${tag}p=x.bytes(b,p,${v}[i]);}`); break;
+      case 'packed': code.push(`if(${v}.length!==0){${tag}p=x.packed(b,p,${v});}`); break;
+      case 'bytes':
+        code.push(`if(${v}.length!==0){${tag}p=x.bytes(b,p,${v});}`);
+        fixedBound += 3 + 5;
+        bytesFields.push(`${v}.length`);
+        break;
+      case 'vus': code.push(`if(${v}>0){${tag}p=x.vus(b,p,${v});}`); fixedBound += 13; break;
+      case 'vnum': code.push(`if(${v}!==0){${tag}p=x.vnum(b,p,${v});}`); fixedBound += 13; break;
+      case 'v32': code.push(`if(${v}!==0){${tag}p=x.v32(b,p,${v}>>>0);}`); fixedBound += 8; break;
     }
   }
   const make = new Function('x', `"use strict";return function writeFlow(b,p,r){${code.join('')}return p;};`) as (x: typeof HELPERS) => Writer;
@@ -180,7 +214,7 @@ function compileWriter(type: protobuf.Type): CompiledWriter {
 
 let compiled: CompiledWriter | undefined;
 function writer(): CompiledWriter {
-  compiled ??= compileWriter(flowMessageType());
+  compiled ??= compileWriter();
   return compiled;
 }
 
