@@ -11,6 +11,7 @@
 import { fork } from 'node:child_process';
 import * as os from 'node:os';
 import { FlowEncoder } from '../src/canonical/flow-encoder';
+import { WireBatch } from '../src/canonical/wire-batch';
 import { DatagramDecoder } from '../src/decode/datagram-decoder';
 import { PROTOCOLS, type Protocol } from '../src/decode/types';
 import { loadProtocolData, renumberSflow, type BenchDatagram, type ProtocolData } from './datasets';
@@ -27,8 +28,13 @@ import {
   type Measurement,
 } from './report';
 
-export type DecodeMode = 'decode' | 'decode+encode';
-const MODES: readonly DecodeMode[] = ['decode', 'decode+encode'];
+/**
+ * decode: datagram → FlowRecords. decode+encode: FlowRecords → protobuf (FlowEncoder
+ * .encodeBatch per datagram), the record path converters use. wire: the ingest hot path,
+ * DatagramDecoder.decodeWire straight to protobuf, then one Buffer per record (raw framing).
+ */
+export type DecodeMode = 'decode' | 'decode+encode' | 'wire';
+const MODES: readonly DecodeMode[] = ['decode', 'decode+encode', 'wire'];
 
 /** BENCH_MODES=decode+encode limits the modes (e.g. to profile one of them). */
 function selectedModes(env: NodeJS.ProcessEnv = process.env): DecodeMode[] {
@@ -66,8 +72,22 @@ function decodeEncodePass(dec: DatagramDecoder, enc: FlowEncoder, items: readonl
     const d = items[i];
     const out = dec.decode(d.payload, d.exporter, nowUs++);
     const flows = out.flows;
-    for (let j = 0; j < flows.length; j++) accBytes += enc.encode(flows[j]).length;
+    const msgs = enc.encodeBatch(flows);
+    for (let j = 0; j < msgs.length; j++) accBytes += msgs[j].length;
     accRecords += flows.length;
+    accErrors += out.errors.length;
+  }
+}
+
+const batch = new WireBatch();
+function wirePass(dec: DatagramDecoder, items: readonly BenchDatagram[]): void {
+  for (let i = 0; i < items.length; i++) {
+    const d = items[i];
+    batch.reset();
+    const out = dec.decodeWire(d.payload, d.exporter, nowUs++, 'auto', batch);
+    const msgs = batch.messages();
+    for (let j = 0; j < msgs.length; j++) accBytes += msgs[j].length;
+    accRecords += msgs.length;
     accErrors += out.errors.length;
   }
 }
@@ -158,7 +178,10 @@ function measure(p: Prepared, mode: DecodeMode, settings: BenchSettings, machine
   prime(dec, p.data.datagrams);
   const enc = new FlowEncoder();
   const items = p.timed;
-  const pass = mode === 'decode' ? (): void => decodePass(dec, items) : (): void => decodeEncodePass(dec, enc, items);
+  const pass =
+    mode === 'decode' ? (): void => decodePass(dec, items)
+      : mode === 'wire' ? (): void => wirePass(dec, items)
+        : (): void => decodeEncodePass(dec, enc, items);
 
   // Warm-up (untimed) also sizes the batch of passes between clock reads.
   const w0 = process.hrtime.bigint();

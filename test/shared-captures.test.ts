@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import { flowToJson, type JsonObject } from '../src/canonical/flow-json';
 import { DatagramDecoder } from '../src/decode/datagram-decoder';
-import type { DecodeOutput } from '../src/decode/types';
+import { emptyOutput, type DecodeOutput } from '../src/decode/types';
 import { readCaptureFile } from '../src/pcap/reader';
 import { makeExporter } from '../src/util/ip';
 
@@ -121,7 +121,7 @@ describe('reference captures (../shared/captures)', () => {
     const first = d.decode(readFileSync(path.join(CAPTURES, 'logstash_netflow9_test_cisco_asa_1_data.dat')), ex, T0);
     expect(first.flows).to.have.length(0);
     expect(first.errors.map((e) => e.reason)).to.include('template_missing');
-    const tail: DecodeOutput = { protocol: undefined, flows: [], counters: [], errors: [], sequenceGap: 0 };
+    const tail: DecodeOutput = emptyOutput(undefined);
     d.sweep(T0 + 10e6, tail);
     expect(tail.errors.map((e) => e.reason)).to.include('pending_expired');
   });

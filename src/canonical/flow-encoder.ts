@@ -9,6 +9,7 @@
 // protoc do; proto3 defaults (0, empty) are omitted.
 
 import { newFlowRecord, type FlowRecord } from './flow-record';
+import type { WireBatch } from './wire-batch';
 import { flowMessageType } from './schema';
 
 const TWO_32 = 4294967296;
@@ -258,6 +259,20 @@ export class FlowEncoder {
       p = end;
     }
     return out;
+  }
+
+  /** Appends one record to a batch (the direct-to-wire path for v5 and sFlow). */
+  writeInto(batch: WireBatch, r: FlowRecord): void {
+    batch.ensure(this.w.bound(r) + (hasLists(r) ? variableBound(r) : 0));
+    batch.pos = this.w.write(batch.buf, batch.pos, r);
+    batch.endRecord();
+  }
+
+  /** The encoded per-datagram fields alone (type, exporter, receive time, ...), to be
+   * copied in front of each record the template compiler writes. */
+  prefix(r: FlowRecord): Buffer {
+    const n = this.put(0, r);
+    return Buffer.from(this.buf.subarray(0, n));
   }
 
   /** Varint length-delimited concatenation (goflow2's `bin` format), one buffer for many records. */

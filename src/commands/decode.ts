@@ -6,7 +6,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { compactJson, countersToJson, flowToJson, type JsonObject, type JsonValue } from '../canonical/flow-json';
 import { DatagramDecoder, type ProtocolChoice } from '../decode/datagram-decoder';
-import { PROTOCOLS, type DecodeOutput } from '../decode/types';
+import { emptyOutput, PROTOCOLS, type DecodeOutput } from '../decode/types';
 import { readCaptureFile } from '../pcap/reader';
 import { makeExporter } from '../util/ip';
 
@@ -83,7 +83,7 @@ export function runDecode(file: string, o: DecodeCommandOptions): DecodeSummary 
     if (lines.length > 4096) flush();
   }
   // Data still waiting for a template at the end of the capture is lost: say so.
-  const tail = { protocol: undefined, flows: [], counters: [], errors: [], sequenceGap: 0 } as DecodeOutput;
+  const tail = emptyOutput(undefined);
   decoder.sweep(Number.MAX_SAFE_INTEGER, tail);
   account(summary, tail, o.verbose);
   flush();

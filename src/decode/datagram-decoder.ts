@@ -2,6 +2,8 @@
 // and counted errors out. Picks the protocol (fixed per listener, or detected from the
 // version field), owns the template/sampling state and ages it.
 
+import { FlowEncoder } from '../canonical/flow-encoder';
+import type { WireBatch } from '../canonical/wire-batch';
 import { decodeIpfix } from './ipfix';
 import { defaultIeRegistry } from './information-elements';
 import { decodeNetflow5 } from './netflow5';
@@ -32,13 +34,23 @@ export function detectProtocol(b: Buffer): Protocol | undefined {
 
 export class DatagramDecoder {
   readonly state: TemplateState;
+  private readonly encoder = new FlowEncoder();
   private lastSweepUs = 0;
 
   constructor(opts: DatagramDecoderOptions = {}) {
     this.state = new TemplateState({ ...opts, registry: opts.registry ?? defaultIeRegistry() });
   }
 
-  decode(b: Buffer, exporter: Exporter, receivedUs: number, choice: ProtocolChoice = 'auto'): DecodeOutput {
+  /**
+   * The ingest hot path: like decode(), but the records are appended to `batch` as encoded
+   * canonical protobuf messages (out.flows stays empty). NetFlow v9 and IPFIX records go
+   * from datagram bytes to protobuf bytes without a FlowRecord in between.
+   */
+  decodeWire(b: Buffer, exporter: Exporter, receivedUs: number, choice: ProtocolChoice, batch: WireBatch): DecodeOutput {
+    return this.decode(b, exporter, receivedUs, choice, batch);
+  }
+
+  decode(b: Buffer, exporter: Exporter, receivedUs: number, choice: ProtocolChoice = 'auto', wire?: WireBatch): DecodeOutput {
     const detected = detectProtocol(b);
     let out: DecodeOutput;
     if (detected === undefined) {
@@ -49,7 +61,7 @@ export class DatagramDecoder {
       out = emptyOutput(undefined);
       addError(out, 'unknown_protocol', `listener expects ${choice}, datagram looks like ${detected}`);
     } else {
-      out = this.decodeAs(detected, b, exporter, receivedUs);
+      out = this.decodeAs(detected, b, exporter, receivedUs, wire);
     }
     if (receivedUs - this.lastSweepUs >= SWEEP_INTERVAL_US) this.sweep(receivedUs, out);
     return out;
@@ -64,19 +76,30 @@ export class DatagramDecoder {
     }
   }
 
-  private decodeAs(p: Protocol, b: Buffer, exporter: Exporter, receivedUs: number): DecodeOutput {
+  private decodeAs(p: Protocol, b: Buffer, exporter: Exporter, receivedUs: number, wire: WireBatch | undefined): DecodeOutput {
     // Decoders are written never to throw; this boundary keeps one bug from killing ingest.
+    const mark = wire ? wire.count : 0;
     try {
       switch (p) {
-        case 'netflow5': return decodeNetflow5(b, exporter, receivedUs, this.state.seq);
-        case 'netflow9': return decodeNetflow9(b, exporter, receivedUs, this.state);
-        case 'ipfix': return decodeIpfix(b, exporter, receivedUs, this.state);
-        case 'sflow': return decodeSflow(b, exporter, receivedUs, this.state.seq);
+        case 'netflow5': return this.toWire(decodeNetflow5(b, exporter, receivedUs, this.state.seq), wire);
+        case 'netflow9': return decodeNetflow9(b, exporter, receivedUs, this.state, wire);
+        case 'ipfix': return decodeIpfix(b, exporter, receivedUs, this.state, wire);
+        case 'sflow': return this.toWire(decodeSflow(b, exporter, receivedUs, this.state.seq), wire);
       }
     } catch (e) {
-      const out = emptyOutput(p);
+      if (wire) wire.truncate(mark); // nothing half-written from the failed datagram
+      const out = emptyOutput(p, wire);
       addError(out, 'internal_error', `${p} decoder threw: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
       return out;
     }
+  }
+
+  /** v5 and sFlow build records (fixed layouts, nothing to compile); encode them here. */
+  private toWire(out: DecodeOutput, wire: WireBatch | undefined): DecodeOutput {
+    if (!wire) return out;
+    for (const r of out.flows) this.encoder.writeInto(wire, r);
+    out.flows.length = 0;
+    out.wire = wire;
+    return out;
   }
 }

@@ -6,14 +6,15 @@ import { FlowType } from '../canonical/flow-record';
 import { decodeSetWith, holdSet, learnTemplate, type SetContext } from './template-learning';
 import type { TemplateField, TimeContext } from './template-compiler';
 import type { TemplateState } from './template-state';
+import type { WireBatch } from '../canonical/wire-batch';
 import { addError, emptyOutput, type DecodeOutput, type Exporter } from './types';
 
 const HEADER = 16;
 const TEMPLATE_SET = 2;
 const OPTIONS_TEMPLATE_SET = 3;
 
-export function decodeIpfix(b: Buffer, exporter: Exporter, receivedUs: number, st: TemplateState): DecodeOutput {
-  const out = emptyOutput('ipfix');
+export function decodeIpfix(b: Buffer, exporter: Exporter, receivedUs: number, st: TemplateState, wire?: WireBatch): DecodeOutput {
+  const out = emptyOutput('ipfix', wire);
   if (b.length < HEADER) {
     addError(out, 'short_datagram', `IPFIX message of ${b.length} bytes is shorter than its 16-byte header`);
     return out;
@@ -66,9 +67,8 @@ export function decodeIpfix(b: Buffer, exporter: Exporter, receivedUs: number, s
 
   // The IPFIX sequence counts data records, so a message whose records we could not count
   // (held for a template) breaks the chain: restart it rather than report a false gap.
-  const stream = `ipfix|${exporter.key}|${domain}`;
-  if (held) st.seq.reset(stream);
-  else out.sequenceGap = st.seq.observe(stream, sequence, dataRecords);
+  if (held) st.seqIpfix.reset(exporter.key, domain);
+  else out.sequenceGap = st.seqIpfix.observe(exporter.key, domain, sequence, dataRecords);
   return out;
 }
 

@@ -6,12 +6,13 @@ import { FlowType } from '../canonical/flow-record';
 import { decodeSetWith, holdSet, learnTemplate, type SetContext } from './template-learning';
 import type { TemplateField, TimeContext } from './template-compiler';
 import type { TemplateState } from './template-state';
+import type { WireBatch } from '../canonical/wire-batch';
 import { addError, emptyOutput, type DecodeOutput, type Exporter } from './types';
 
 const HEADER = 20;
 
-export function decodeNetflow9(b: Buffer, exporter: Exporter, receivedUs: number, st: TemplateState): DecodeOutput {
-  const out = emptyOutput('netflow9');
+export function decodeNetflow9(b: Buffer, exporter: Exporter, receivedUs: number, st: TemplateState, wire?: WireBatch): DecodeOutput {
+  const out = emptyOutput('netflow9', wire);
   if (b.length < HEADER) {
     addError(out, 'short_datagram', `NetFlow v9 datagram of ${b.length} bytes is shorter than its 20-byte header`);
     return out;
@@ -44,7 +45,7 @@ export function decodeNetflow9(b: Buffer, exporter: Exporter, receivedUs: number
     p = end;
   }
   if (p < b.length && b.length - p < 4 && !isAllZero(b, p)) addError(out, 'bad_set', `${b.length - p} stray bytes after the last flowset`);
-  out.sequenceGap = st.seq.observe(`nf9|${exporter.key}|${sourceId}`, sequence, 1);
+  out.sequenceGap = st.seqV9.observe(exporter.key, sourceId, sequence, 1);
   return out;
 }
 

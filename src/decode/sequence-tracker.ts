@@ -2,7 +2,31 @@
 // (v9: export packets, IPFIX: data records, sFlow: datagrams and samples); the caller says how
 // far the sequence must advance after each message, this class only remembers and compares.
 
+import { DomainMap } from './domain-map';
+
 const HALF_RANGE = 0x80000000;
+
+/** Units missing before `seq` when `expected` was due; a jump back or past 2^31 is a reset. */
+function gapOf(expected: number | undefined, seq: number): number {
+  if (expected === undefined) return 0;
+  const gap = (seq - expected) >>> 0;
+  return gap >= HALF_RANGE ? 0 : gap;
+}
+
+/** The same per (exporter, domain), without building a key string per datagram. */
+export class DomainSequenceTracker {
+  private readonly next = new DomainMap<number>();
+
+  observe(exporterKey: string, domain: number, seq: number, advance: number): number {
+    const expected = this.next.get(exporterKey, domain);
+    this.next.set(exporterKey, domain, (seq + advance) >>> 0);
+    return gapOf(expected, seq);
+  }
+
+  reset(exporterKey: string, domain: number): void {
+    this.next.delete(exporterKey, domain);
+  }
+}
 
 export class SequenceTracker {
   private readonly next = new Map<string, number>();
@@ -16,9 +40,7 @@ export class SequenceTracker {
   observe(stream: string, seq: number, advance: number): number {
     const expected = this.next.get(stream);
     this.next.set(stream, (seq + advance) >>> 0);
-    if (expected === undefined) return 0;
-    const gap = (seq - expected) >>> 0;
-    return gap >= HALF_RANGE ? 0 : gap;
+    return gapOf(expected, seq);
   }
 
   /** Forget one stream: its next message starts a new chain (no gap is reported for it). */

@@ -23,6 +23,7 @@ export interface TemplateEntry {
   readonly domain: number;
   readonly id: number;
   readonly signature: string;
+  readonly netflow9: boolean;
   readonly data?: CompiledTemplate;
   readonly options?: OptionsTemplate;
   lastSeenUs: number;
@@ -109,12 +110,14 @@ export class TemplateCache {
     scopeCount: number,
     nowUs: number,
   ): LearnResult {
-    const signature = signatureOf(kind, netflow9, scopeCount, fields);
     const prev = this.entries.get(exporterKey, domain)?.get(id);
-    if (prev && prev.signature === signature) {
+    // Exporters resend every template every few seconds: recognise a refresh without
+    // building the signature string.
+    if (prev && prev.kind === kind && sameFields(prev, fields, scopeCount, netflow9)) {
       prev.lastSeenUs = nowUs;
       return 'refreshed';
     }
+    const signature = signatureOf(kind, netflow9, scopeCount, fields);
     if (fields.length > this.limits.maxFieldsPerTemplate) return 'template_limit';
     const usage = this.perExporter.get(exporterKey) ?? { templates: 0, fields: 0 };
     const addTemplates = prev ? 0 : 1;
@@ -124,8 +127,8 @@ export class TemplateCache {
     }
     const entry: TemplateEntry =
       kind === 'data'
-        ? { kind, exporterKey, domain, id, signature, data: this.compile(signature, fields, netflow9), lastSeenUs: nowUs }
-        : { kind, exporterKey, domain, id, signature, options: optionsTemplate(fields, scopeCount), lastSeenUs: nowUs };
+        ? { kind, exporterKey, domain, id, signature, netflow9, data: this.compile(signature, fields, netflow9), lastSeenUs: nowUs }
+        : { kind, exporterKey, domain, id, signature, netflow9, options: optionsTemplate(fields, scopeCount), lastSeenUs: nowUs };
     if (prev) this.remove(prev);
     let byId = this.entries.get(exporterKey, domain);
     if (!byId) {
@@ -183,7 +186,7 @@ export class TemplateCache {
   snapshot(): TemplateSnapshot[] {
     return this.all().map((e) => ({
       kind: e.kind,
-      netflow9: e.signature.includes(':9:'),
+      netflow9: e.netflow9,
       exporterKey: e.exporterKey,
       domain: e.domain,
       id: e.id,
@@ -230,6 +233,17 @@ export class TemplateCache {
     this.compiled.set(signature, c);
     return c;
   }
+}
+
+function sameFields(e: TemplateEntry, fields: readonly TemplateField[], scopeCount: number, netflow9: boolean): boolean {
+  const have = e.data?.fields ?? e.options?.fields;
+  if (!have || have.length !== fields.length || (e.options?.scopeCount ?? 0) !== scopeCount || e.netflow9 !== netflow9) return false;
+  for (let i = 0; i < fields.length; i++) {
+    const a = have[i];
+    const b = fields[i];
+    if (a.id !== b.id || a.length !== b.length || a.enterprise !== b.enterprise) return false;
+  }
+  return true;
 }
 
 function optionsTemplate(fields: readonly TemplateField[], scopeCount: number): OptionsTemplate {

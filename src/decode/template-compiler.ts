@@ -49,6 +49,9 @@ export interface CompiledTemplate {
   /** Upper bound of one record's protobuf bytes from `wire`, plus the record's own length
    * for variable-length templates (extras copy their bytes). */
   readonly wireBound: number;
+  /** True when records carry their own sampling rate or sampler id: the rate from options
+   * data must then be looked up per record, else it is the same for the whole set. */
+  readonly perRecordSampling: boolean;
 }
 
 export interface CompileOptions {
@@ -162,7 +165,16 @@ function zeroAt(b: Uint8Array, off: number, len: number): boolean {
   return true;
 }
 
-const HELPERS = { readUint, ntp: ntpToUs, zeroAt, ip4: copyIpv4, v32, vnum, vus, bytesAt, packed, extraAt };
+/**
+ * A time the record can hold: integer µs in (0, 2^53), i.e. 1970 to 2255. Anything else is
+ * an exporter's garbage (or a clock before 1970) and becomes 0, "unknown", rather than a
+ * number no consumer can use.
+ */
+function validTime(us: number): number {
+  return us > 0 && us < 9007199254740992 ? Math.floor(us) : 0;
+}
+
+const HELPERS = { time: validTime, readUint, ntp: ntpToUs, zeroAt, ip4: copyIpv4, v32, vnum, vus, bytesAt, packed, extraAt };
 
 /** Scratch the wire backend reports through (one object per decoder, no allocation). */
 export interface WireState {
@@ -211,6 +223,7 @@ function readPhase(fields: readonly TemplateField[], opts: CompileOptions): Read
   };
   let addrLen = 0;
   let hasEtype = false;
+  let extraBytes = 0; // fixed-length unmapped fields: their bytes are copied into the output
   let fixedRun = 0; // offset within the current fixed segment
   let segmentStart = 0;
   let tmp = 0;
@@ -262,6 +275,7 @@ function readPhase(fields: readonly TemplateField[], opts: CompileOptions): Read
         rp.decls.push(`${v}o=0`, `${v}l=0`);
         out.push(`${v}o=${o};${v}l=${len};`);
         rp.extras.push({ enterprise: field.enterprise, id: field.id, off: `${v}o`, len: `${v}l` });
+        if (!isVar) extraBytes += field.length;
       }
     } else {
       const t = m.target;
@@ -316,7 +330,7 @@ function readPhase(fields: readonly TemplateField[], opts: CompileOptions): Read
         case 'time': {
           const expr = t.time === 'ntp' ? ntpExpr(o) : timeExpr(t.time ?? 'milliseconds', val);
           if (t.time === 'sysuptime_ms') rp.usesUptime = true;
-          out.push(`${num(t.field === 'start' ? 'time_flow_start_us' : 'time_flow_end_us')}=${expr};`);
+          out.push(`${num(t.field === 'start' ? 'time_flow_start_us' : 'time_flow_end_us')}=x.time(${expr});`);
           break;
         }
       }
@@ -340,7 +354,7 @@ function readPhase(fields: readonly TemplateField[], opts: CompileOptions): Read
   rp.code = out.join('');
   rp.wireBound =
     (rp.numbers.size + rp.addrs.size) * 13 + rp.addrs.size * 16 + rp.mplsLabels.length * 5 + rp.mplsIps.length * 22 + 20 +
-    rp.extras.length * 24 + (rp.variable ? 0 : rp.extras.reduce((n, e) => n + Number(e.len), 0));
+    rp.extras.length * 24 + extraBytes;
   return rp;
 }
 
@@ -390,6 +404,7 @@ function wireBackend(rp: ReadPhase): WireDecoder {
 
 export function compileTemplate(fields: readonly TemplateField[], opts: CompileOptions): CompiledTemplate {
   const rp = readPhase(fields, opts);
+  if (!Number.isFinite(rp.wireBound)) throw new Error(`wire bound ${rp.wireBound} for ${JSON.stringify(fields)}`);
   return {
     fields,
     minRecordLength: rp.minLen,
@@ -398,5 +413,6 @@ export function compileTemplate(fields: readonly TemplateField[], opts: CompileO
     decode: recordBackend(rp),
     wire: wireBackend(rp),
     wireBound: rp.wireBound,
+    perRecordSampling: rp.hasSampling || rp.numbers.has('sampler_id'),
   };
 }

@@ -3,7 +3,7 @@
 
 import { ExporterOptions } from './exporter-options';
 import { PendingQueue, DEFAULT_PENDING_LIMITS, type PendingLimits } from './pending-queue';
-import { SequenceTracker } from './sequence-tracker';
+import { DomainSequenceTracker, SequenceTracker } from './sequence-tracker';
 import { TemplateCache, DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from './template-cache';
 import type { IeRegistry } from './information-elements';
 
@@ -19,7 +19,11 @@ export class TemplateState {
   readonly templates: TemplateCache;
   readonly options = new ExporterOptions();
   readonly pending: PendingQueue;
+  /** v5 and sFlow streams (keys built by those decoders). */
   readonly seq = new SequenceTracker();
+  /** NetFlow v9 (export packets per source id) and IPFIX (data records per domain). */
+  readonly seqV9 = new DomainSequenceTracker();
+  readonly seqIpfix = new DomainSequenceTracker();
 
   constructor(o: TemplateStateOptions) {
     this.templates = new TemplateCache(

@@ -2,6 +2,7 @@
 // counted errors out. No sockets, no clocks (the caller passes the receive time), no Kafka.
 
 import type { FlowRecord, InterfaceCounters } from '../canonical/flow-record';
+import type { WireBatch } from '../canonical/wire-batch';
 
 export type Protocol = 'netflow5' | 'netflow9' | 'ipfix' | 'sflow';
 export const PROTOCOLS: readonly Protocol[] = ['netflow5', 'netflow9', 'ipfix', 'sflow'];
@@ -53,10 +54,13 @@ export interface DecodeOutput {
   errors: DecodeError[];
   /** Records (v9: datagrams, sFlow: samples) the sequence numbers say were lost before this one. */
   sequenceGap: number;
+  /** Set by the caller for the direct-to-wire path: records are written here as protobuf
+   * instead of being built as FlowRecords in `flows`. */
+  wire: WireBatch | undefined;
 }
 
-export function emptyOutput(protocol: Protocol | undefined): DecodeOutput {
-  return { protocol, flows: [], counters: [], errors: [], sequenceGap: 0 };
+export function emptyOutput(protocol: Protocol | undefined, wire?: WireBatch): DecodeOutput {
+  return { protocol, flows: [], counters: [], errors: [], sequenceGap: 0, wire };
 }
 
 export function addError(out: DecodeOutput, reason: ErrorReason, detail: string, count = 1): void {

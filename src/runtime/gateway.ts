@@ -1,7 +1,7 @@
 // Wires the data path top to bottom: listeners → decoder → canonical encoder → bus, and
 // prints a one-line summary of what it received at an interval.
 
-import { FlowEncoder } from '../canonical/flow-encoder';
+import { WireBatch } from '../canonical/wire-batch';
 import type { Bus, BusMessage } from '../bus/bus';
 import type { GatewayConfig } from '../config/config';
 import { DatagramDecoder, type ProtocolChoice } from '../decode/datagram-decoder';
@@ -24,7 +24,8 @@ export class Gateway {
   readonly decoder: DatagramDecoder;
   readonly listeners: UdpListener[];
   readonly stats: GatewayStats = { datagrams: 0, records: 0, counters: 0, errors: {}, sequenceGaps: 0, exporters: new Set() };
-  private readonly encoder = new FlowEncoder();
+  // One reused batch: the decoder writes a datagram's records into it as protobuf.
+  private readonly batch = new WireBatch();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -79,17 +80,20 @@ export class Gateway {
   }
 
   private onDatagram(b: Buffer, exporter: Exporter, receivedUs: number, protocol: ProtocolChoice): void {
-    const out = this.decoder.decode(b, exporter, receivedUs, protocol);
+    const batch = this.batch;
+    batch.reset();
+    const out = this.decoder.decodeWire(b, exporter, receivedUs, protocol, batch);
     const s = this.stats;
     s.datagrams++;
     s.exporters.add(exporter.key);
-    s.records += out.flows.length;
+    s.records += batch.count;
     s.counters += out.counters.length;
     s.sequenceGaps += out.sequenceGap;
     for (const e of out.errors) s.errors[e.reason] = (s.errors[e.reason] ?? 0) + e.count;
-    if (out.flows.length) {
-      const msgs: BusMessage[] = new Array(out.flows.length);
-      for (let i = 0; i < out.flows.length; i++) msgs[i] = { key: null, value: this.encoder.encode(out.flows[i]) };
+    if (batch.count) {
+      const values = batch.messages();
+      const msgs: BusMessage[] = new Array(values.length);
+      for (let i = 0; i < values.length; i++) msgs[i] = { key: null, value: values[i] };
       this.bus.publish(FLOW_TOPIC, msgs);
     }
   }

@@ -23,7 +23,10 @@
 import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
 import * as fc from 'fast-check';
+import { flowToJson } from '../../src/canonical/flow-json';
+import { decodeFlowMessage } from '../../src/canonical/flow-message';
 import { SamplingRateSource, type FlowRecord } from '../../src/canonical/flow-record';
+import { WireBatch } from '../../src/canonical/wire-batch';
 import { DatagramDecoder, detectProtocol } from '../../src/decode/datagram-decoder';
 import { decodeIpfix } from '../../src/decode/ipfix';
 import { defaultIeRegistry } from '../../src/decode/information-elements';
@@ -1351,4 +1354,36 @@ describe('datagram builders round-trip through the decoders', () => {
       expectGoodFlows(out.flows);
     }
   });
+});
+
+describe('direct-to-wire path equals the record path (fast-check)', () => {
+  // The ingest hot path (DatagramDecoder.decodeWire) writes protobuf straight from template
+  // code; converters and `decode` build FlowRecords. Both come from one read phase, and this
+  // property holds them to the same result on valid and mutated datagrams of every protocol.
+  const json = (r: FlowRecord): string => JSON.stringify(flowToJson(r));
+  for (const p of PROTOCOLS) {
+    it(`${p}: decodeWire messages decode to exactly the records decode gives`, () => {
+      fc.assert(
+        fc.property(fc.oneof(mutatedArb(p).map((m) => m.bytes), fc.integer().map((seed) => genValid(p, new Rng(seed), false).bytes)), (bytes) => {
+          const ex = makeExporter(Uint8Array.from([192, 0, 2, 77]), 4739);
+          const viaRecords = new DatagramDecoder().decode(bytes, ex, 1_700_000_000_000_000);
+          const batch = new WireBatch();
+          const viaWire = new DatagramDecoder().decodeWire(bytes, ex, 1_700_000_000_000_000, 'auto', batch);
+          expect(viaWire.flows).to.have.length(0);
+          const wire = batch.messages().map((m) => json(decodeFlowMessage(m)));
+          const recs = viaRecords.flows.map(json);
+          expect(wire.length, JSON.stringify(viaWire.errors.filter((e) => e.reason === "internal_error").map((e) => e.detail.slice(0, 300)))).to.equal(recs.length);
+          for (let i = 0; i < recs.length; i++) {
+            if (wire[i] === recs[i]) continue;
+            const a = JSON.parse(wire[i]) as Record<string, unknown>;
+            const b = JSON.parse(recs[i]) as Record<string, unknown>;
+            const diff = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+            expect.fail(`record ${i}: wire vs record differ in ${diff.map((k) => `${k}: ${JSON.stringify(a[k])} vs ${JSON.stringify(b[k])}`).join('; ')}`);
+          }
+          expect(viaWire.errors.map((e) => e.reason)).to.deep.equal(viaRecords.errors.map((e) => e.reason));
+        }),
+        { numRuns: 600 * SCALE },
+      );
+    });
+  }
 });
