@@ -1,6 +1,6 @@
 // Decodes the records of one data set with a compiled template. Shared by v9 and IPFIX.
 
-import { FlowEncoder, protoFields, v32, vnum } from '../canonical/flow-encoder';
+import { bytes, protoFields, v32, vnum, vus } from '../canonical/flow-encoder';
 import { newFlowRecord, SamplingRateSource, type FlowRecord, type FlowType } from '../canonical/flow-record';
 import type { WireBatch } from '../canonical/wire-batch';
 import { lookupRate, type SamplingInfo } from './exporter-options';
@@ -14,6 +14,8 @@ export interface RecordCommon {
   receivedUs: number;
   sequence: number;
   domain: number;
+  /** Wire path: the encoded form of the fields above, built once per datagram. */
+  prefix?: { rate: number; bytes: Uint8Array };
 }
 
 /** Returns the number of records decoded. */
@@ -68,22 +70,63 @@ function fillCommon(r: FlowRecord, c: RecordCommon): void {
 }
 
 const WIRE = { q: 0, samplerId: 0, hasRate: false } as WireState;
-const prefixEncoder = { enc: undefined as FlowEncoder | undefined };
-let samplingTags: { rate: number[]; source: number[] } | undefined;
 
 /**
- * The per-datagram fields, encoded once per data set and copied before every record; with
- * the options-data sampling rate too when it cannot differ between the set's records.
+ * The per-datagram fields as protobuf, copied before every record; with the options-data
+ * sampling rate when it cannot differ between a set's records. Field order does not matter
+ * on the wire (every protobuf reader accepts any order).
  */
-function commonPrefix(c: RecordCommon, setRate: number): Buffer {
-  const r = newFlowRecord();
-  fillCommon(r, c);
+interface PrefixTags {
+  type: number[]; seq: number[]; sampler: number[]; domain: number[]; received: number[];
+  port: number[]; exporter: number[]; rate: number[]; source: number[];
+}
+let tagCache: PrefixTags | undefined;
+function tags(): PrefixTags {
+  if (tagCache) return tagCache;
+  const t = protoFields();
+  const tag = (f: string): number[] => {
+    const info = t.get(f);
+    if (!info) throw new Error(`flow.proto has no field for ${f}`);
+    return info.tag;
+  };
+  tagCache = {
+    type: tag('type'), seq: tag('sequence_num'), sampler: tag('sampler_address'), domain: tag('observation_domain_id'),
+    received: tag('time_received_us'), port: tag('exporter_port'), exporter: tag('exporter_address'),
+    rate: tag('sampling_rate'), source: tag('sampling_rate_source'),
+  };
+  return tagCache;
+}
+
+function putTag(o: Uint8Array, q: number, tag: readonly number[]): number {
+  for (let i = 0; i < tag.length; i++) o[q++] = tag[i];
+  return q;
+}
+
+const PREFIX_SCRATCH = new Uint8Array(256);
+
+/**
+ * The per-datagram fields as protobuf, copied before every record; with the options-data
+ * sampling rate when it cannot differ between a set's records. Field order does not matter
+ * on the wire (every protobuf reader accepts any order). Cached per datagram.
+ */
+function commonPrefix(c: RecordCommon, setRate: number): Uint8Array {
+  if (c.prefix && c.prefix.rate === setRate) return c.prefix.bytes;
+  const t = tags();
+  const o = PREFIX_SCRATCH;
+  let q = 0;
+  if (c.type) q = v32(o, putTag(o, q, t.type), c.type);
+  if (c.sequence) q = v32(o, putTag(o, q, t.seq), c.sequence >>> 0);
+  q = bytes(o, putTag(o, q, t.sampler), c.exporter.address);
+  if (c.domain) q = v32(o, putTag(o, q, t.domain), c.domain >>> 0);
+  if (c.receivedUs > 0) q = vus(o, putTag(o, q, t.received), c.receivedUs);
+  if (c.exporter.port) q = v32(o, putTag(o, q, t.port), c.exporter.port);
+  q = bytes(o, putTag(o, q, t.exporter), c.exporter.address);
   if (setRate > 0) {
-    r.sampling_rate = setRate;
-    r.sampling_rate_source = SamplingRateSource.SAMPLING_OPTIONS;
+    q = vnum(o, putTag(o, q, t.rate), setRate);
+    q = v32(o, putTag(o, q, t.source), SamplingRateSource.SAMPLING_OPTIONS);
   }
-  prefixEncoder.enc ??= new FlowEncoder();
-  return prefixEncoder.enc.prefix(r);
+  c.prefix = { rate: setRate, bytes: o.slice(0, q) };
+  return c.prefix.bytes;
 }
 
 /** The same records as decodeDataSet, written straight into `wire` as protobuf. */
@@ -103,8 +146,7 @@ function decodeDataSetWire(
   const prefix = commonPrefix(common, sampling !== undefined && !perRecord ? lookupRate(sampling, 0) : 0);
   const plen = prefix.length;
   const st = WIRE;
-  samplingTags ??= { rate: protoFields().get('sampling_rate')?.tag ?? [], source: protoFields().get('sampling_rate_source')?.tag ?? [] };
-  const tags = samplingTags;
+  const t = tags();
   const room = plen + tpl.wireBound + 24;
   let n = 0;
   while (end - p >= min) {
@@ -123,10 +165,8 @@ function decodeDataSetWire(
     if (perRecord && !st.hasRate && sampling !== undefined) {
       const rate = lookupRate(sampling, st.samplerId);
       if (rate > 0) {
-        for (const t of tags.rate) o[q++] = t;
-        q = vnum(o, q, rate);
-        for (const t of tags.source) o[q++] = t;
-        q = v32(o, q, SamplingRateSource.SAMPLING_OPTIONS);
+        q = vnum(o, putTag(o, q, t.rate), rate);
+        q = v32(o, putTag(o, q, t.source), SamplingRateSource.SAMPLING_OPTIONS);
       }
     }
     wire.pos = q;

@@ -2,7 +2,7 @@
 // data that waited for the template, and hold data whose template is unknown.
 
 import type { FlowType } from '../canonical/flow-record';
-import { decodeDataSet } from './data-set';
+import { decodeDataSet, type RecordCommon } from './data-set';
 import { readOptionsRecord } from './exporter-options';
 import type { PendingSet } from './pending-queue';
 import { templateKey, type TemplateKind, type TemplateEntry } from './template-cache';
@@ -20,6 +20,8 @@ export interface SetContext {
   netflow9: boolean;
   ctx: TimeContext;
   out: DecodeOutput;
+  /** The per-record common values (and their encoded prefix), made once per datagram. */
+  common?: RecordCommon;
 }
 
 export function learnTemplate(c: SetContext, kind: TemplateKind, id: number, fields: TemplateField[], scopeCount: number): void {
@@ -43,7 +45,7 @@ export function learnTemplate(c: SetContext, kind: TemplateKind, id: number, fie
 function releaseHeld(c: SetContext, held: PendingSet): void {
   const entry = c.st.templates.get(held.exporterKey, held.domain, held.templateId, c.receivedUs);
   if (!entry) return;
-  const hc: SetContext = { ...c, receivedUs: held.receivedUs, sequence: held.sequence, domain: held.domain, ctx: held.ctx };
+  const hc: SetContext = { ...c, receivedUs: held.receivedUs, sequence: held.sequence, domain: held.domain, ctx: held.ctx, common: undefined };
   decodeSetWith(hc, entry, held.body, 0, held.body.length);
 }
 
@@ -52,7 +54,7 @@ export function decodeSetWith(c: SetContext, entry: TemplateEntry, b: Buffer, p:
   if (entry.data) {
     return decodeDataSet(
       b, p, end, entry.data, c.ctx,
-      { type: c.type, exporter: c.exporter, receivedUs: c.receivedUs, sequence: c.sequence, domain: c.domain },
+      (c.common ??= { type: c.type, exporter: c.exporter, receivedUs: c.receivedUs, sequence: c.sequence, domain: c.domain }),
       c.st.options.samplingFor(c.exporter.key, c.domain), c.out,
     );
   }
