@@ -134,9 +134,16 @@ function lengthFits(t: Target, info: IeInfo, len: number): boolean {
       if (t.time === 'ntp') return len === 8;
       if (t.time === 'milliseconds') return len >= 1 && len <= 8;
       return len >= 1 && len <= 4 || (info.type === 'unsigned64' && len <= 8);
+    case 'uint':
+      return len >= 1 && len <= maxUintLength(t.field);
     default:
       return len >= 1 && len <= 8;
   }
+}
+
+/** A uint32 canonical field takes at most 4 bytes (reduced-size encoding only shrinks). */
+function maxUintLength(field: string): number {
+  return protoFields().get(field)?.kind === 'v32' ? 4 : 8;
 }
 
 function timeExpr(enc: TimeEncoding, v: string): string {
@@ -282,7 +289,7 @@ function readPhase(fields: readonly TemplateField[], opts: CompileOptions): Read
       const val = isVar ? `x.readUint(b,p,L)` : readExpr(o, field.length);
       switch (t.kind) {
         case 'uint':
-          out.push(isVar ? `if(L>=1&&L<=8)${num(t.field)}=${val};` : `${num(t.field)}=${val};`);
+          out.push(isVar ? `if(L>=1&&L<=${maxUintLength(t.field)})${num(t.field)}=${val};` : `${num(t.field)}=${val};`);
           if (t.field === 'etype') hasEtype = true;
           break;
         case 'addr': {
