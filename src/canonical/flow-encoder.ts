@@ -157,7 +157,7 @@ export function protoFields(): ReadonlyMap<string, ProtoFieldInfo> {
 }
 let fieldTable: Map<string, ProtoFieldInfo> | undefined;
 
-const HELPERS = { v32, vnum, vus, bytes, packed, extras };
+const HELPERS = { v32, vnum, vus, bytes, packed, extras, sameBytes };
 
 export function tagBytes(id: number, wire: number): number[] {
   const out: number[] = [];
@@ -181,16 +181,42 @@ interface CompiledWriter {
   write: Writer;
   /** Upper bound of the bytes a record needs, excluding lists and extra fields. */
   bound: Bound;
+  /** The per-datagram fields alone, and everything but them (see writeBatch). */
+  writeCommon: Writer;
+  writeRest: Writer;
+  /** Whether two records agree on every per-datagram field. */
+  sameCommon: (a: FlowRecord, r: FlowRecord) => boolean;
+}
+
+/**
+ * Fields every record of one datagram (nearly always) shares: encoded once per batch and
+ * copied. For sFlow that includes the three times, which are all the receive time.
+ */
+const COMMON_FIELDS = new Set([
+  'type', 'sequence_num', 'sampler_address', 'time_received_us', 'time_flow_start_us', 'time_flow_end_us',
+  'exporter_port', 'exporter_address', 'observation_domain_id', 'sflow_sub_agent_id', 'sampling_rate',
+  'sampling_rate_source',
+]);
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Generates the writer from the schema; fails loudly if the schema and record disagree. */
 function compileWriter(): CompiledWriter {
   const sample = new Set(Object.keys(newFlowRecord()));
   const code: string[] = [];
+  const common: string[] = [];
+  const rest: string[] = [];
+  const compare: string[] = [];
   const bytesFields: string[] = [];
   let fixedBound = 0;
   const fields = [...protoFields()].sort((a, b) => a[1].id - b[1].id);
   for (const [recName, f] of fields) {
+    const before = code.length;
     if (!sample.has(recName)) throw new Error(`flow.proto field #${f.id} has no FlowRecord field ${recName}`);
     const v = `r.${recName}`;
     const tag = emitTag(f.tag);
@@ -208,10 +234,18 @@ function compileWriter(): CompiledWriter {
       // Inline: V8 does not inline the helper into this large function (seen in profiles).
       case 'v32': code.push(`if(${v}!==0){${tag}let v=${v}>>>0;while(v>127){b[p++]=(v&127)|128;v>>>=7;}b[p++]=v;}`); fixedBound += 8; break;
     }
+    const emitted = code.slice(before).join('');
+    if (COMMON_FIELDS.has(recName)) {
+      common.push(emitted);
+      compare.push(f.kind === 'bytes' ? `x.sameBytes(a.${recName},r.${recName})` : `a.${recName}===r.${recName}`);
+    } else rest.push(emitted);
   }
   const make = new Function('x', `"use strict";return function writeFlow(b,p,r){${code.join('')}return p;};`) as (x: typeof HELPERS) => Writer;
   const bound = new Function(`"use strict";return function bound(r){return ${fixedBound}+${bytesFields.join('+')};};`)() as Bound;
-  return { write: make(HELPERS), bound };
+  const makeCommon = new Function('x', `"use strict";return function writeCommon(b,p,r){${common.join('')}return p;};`) as (x: typeof HELPERS) => Writer;
+  const makeRest = new Function('x', `"use strict";return function writeRest(b,p,r){${rest.join('')}return p;};`) as (x: typeof HELPERS) => Writer;
+  const makeSame = new Function('x', `"use strict";return function sameCommon(a,r){return ${compare.join('&&')};};`) as (x: typeof HELPERS) => CompiledWriter['sameCommon'];
+  return { write: make(HELPERS), bound, writeCommon: makeCommon(HELPERS), writeRest: makeRest(HELPERS), sameCommon: makeSame(HELPERS) };
 }
 
 let compiled: CompiledWriter | undefined;
@@ -262,7 +296,35 @@ export class FlowEncoder {
     return out;
   }
 
-  /** Appends one record to a batch (the direct-to-wire path for v5 and sFlow). */
+  /**
+   * Appends the records of one datagram to a batch (the wire path for v5 and sFlow): the
+   * fields they share are encoded once and copied in front of each record's own fields.
+   */
+  writeBatch(batch: WireBatch, records: readonly FlowRecord[]): void {
+    if (records.length < 2) {
+      for (const r of records) this.writeInto(batch, r);
+      return;
+    }
+    const w = this.w;
+    const first = records[0];
+    const plen = w.writeCommon(this.buf, 0, first);
+    const prefix = this.buf.subarray(0, plen);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      if (i > 0 && !w.sameCommon(first, r)) {
+        this.writeInto(batch, r);
+        continue;
+      }
+      batch.ensure(w.bound(r) + (hasLists(r) ? variableBound(r) : 0));
+      const o = batch.buf;
+      const q = batch.pos;
+      for (let k = 0; k < plen; k++) o[q + k] = prefix[k];
+      batch.pos = w.writeRest(o, q + plen, r);
+      batch.endRecord();
+    }
+  }
+
+  /** Appends one record to a batch. */
   writeInto(batch: WireBatch, r: FlowRecord): void {
     batch.ensure(this.w.bound(r) + (hasLists(r) ? variableBound(r) : 0));
     batch.pos = this.w.write(batch.buf, batch.pos, r);

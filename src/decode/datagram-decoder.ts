@@ -97,7 +97,7 @@ export class DatagramDecoder {
   /** v5 and sFlow build records (fixed layouts, nothing to compile); encode them here. */
   private toWire(out: DecodeOutput, wire: WireBatch | undefined): DecodeOutput {
     if (!wire) return out;
-    for (const r of out.flows) this.encoder.writeInto(wire, r);
+    this.encoder.writeBatch(wire, out.flows);
     out.flows.length = 0;
     out.wire = wire;
     return out;

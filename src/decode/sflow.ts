@@ -25,6 +25,7 @@ import {
 } from '../canonical/flow-record';
 import { ipToText } from '../util/ip';
 import { copyAddress, parsePacketHeaderAt, u16, u32 } from './packet-header';
+import { DomainMap } from './domain-map';
 import type { SequenceTracker } from './sequence-tracker';
 import { addError, emptyOutput, type DecodeOutput, type Exporter } from './types';
 
@@ -92,15 +93,43 @@ interface StreamNames {
 const MAX_MEMO_ENTRIES = 4096;
 const streamNamesMemo = new Map<string, StreamNames>();
 
+// IPv4 agents (nearly all) are looked up by number, without formatting the address.
+let streamNamesV4 = new DomainMap<Map<number, StreamNames>>();
+let streamNamesV4Agents = 0;
+
 function streamNames(exporter: Exporter, agent: Uint8Array, subAgent: number): StreamNames {
+  if (agent.length === 4) {
+    const a = ((agent[0] << 24) | (agent[1] << 16) | (agent[2] << 8) | agent[3]) >>> 0;
+    let bySub = streamNamesV4.get(exporter.key, a);
+    if (bySub === undefined) {
+      // Bounded like the other memos: an exporter spraying agent addresses only slows itself.
+      if (++streamNamesV4Agents > MAX_MEMO_ENTRIES) {
+        streamNamesV4 = new DomainMap();
+        streamNamesV4Agents = 1;
+      }
+      bySub = new Map();
+      streamNamesV4.set(exporter.key, a, bySub);
+    }
+    let names = bySub.get(subAgent);
+    if (names === undefined) {
+      if (bySub.size >= MAX_MEMO_ENTRIES) bySub.clear();
+      names = makeNames(`${exporter.key}|${ipToText(agent)}|${subAgent}`);
+      bySub.set(subAgent, names);
+    }
+    return names;
+  }
   const key = `${exporter.key}|${ipToText(agent)}|${subAgent}`;
   let names = streamNamesMemo.get(key);
   if (names === undefined) {
     if (streamNamesMemo.size >= MAX_MEMO_ENTRIES) streamNamesMemo.clear();
-    names = { datagram: `sflow|${key}`, sourcePrefix: `sflowsrc|${key}|`, sources: new Map() };
+    names = makeNames(key);
     streamNamesMemo.set(key, names);
   }
   return names;
+}
+
+function makeNames(key: string): StreamNames {
+  return { datagram: `sflow|${key}`, sourcePrefix: `sflowsrc|${key}|`, sources: new Map() };
 }
 
 function sourceStreamName(names: StreamNames, sourceType: number, sourceIndex: number): string {
