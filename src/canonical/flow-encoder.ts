@@ -331,13 +331,6 @@ export class FlowEncoder {
     batch.endRecord();
   }
 
-  /** The encoded per-datagram fields alone (type, exporter, receive time, ...), to be
-   * copied in front of each record the template compiler writes. */
-  prefix(r: FlowRecord): Buffer {
-    const n = this.put(0, r);
-    return Buffer.from(this.buf.subarray(0, n));
-  }
-
   /** Varint length-delimited concatenation (goflow2's `bin` format), one buffer for many records. */
   encodeDelimited(records: readonly FlowRecord[]): Buffer {
     let p = 0;

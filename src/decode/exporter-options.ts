@@ -23,10 +23,6 @@ export class ExporterOptions {
     return this.initMs.get(exporterKey, domain);
   }
 
-  /** Static rate from configuration: used when the exporter says nothing itself. */
-  setStaticRate(exporterKey: string, domain: number, rate: number): void {
-    this.ensure(exporterKey, domain).defaultRate = rate;
-  }
 
   /**
    * Applies one decoded options record. Values are keyed by IANA id (enterprise fields are

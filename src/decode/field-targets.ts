@@ -68,7 +68,3 @@ export function target(name: TargetName): Target {
   if (!t) throw new Error(`unknown canonical target ${name}`);
   return t;
 }
-
-export function targetNames(): string[] {
-  return [...TABLE.keys()];
-}

@@ -48,11 +48,6 @@ export class SequenceTracker {
     this.next.delete(stream);
   }
 
-  /** Forget streams (e.g. when an exporter's state expires). */
-  forget(prefix: string): void {
-    for (const k of this.next.keys()) if (k.startsWith(prefix)) this.next.delete(k);
-  }
-
   get size(): number {
     return this.next.size;
   }

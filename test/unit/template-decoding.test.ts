@@ -267,3 +267,25 @@ describe('IPFIX templates', () => {
     expect(out.errors.map((e) => e.reason)).to.include('truncated');
   });
 });
+
+describe('template and options state snapshots', () => {
+  it('a decoder restored from a snapshot decodes data-only datagrams at once (restart)', () => {
+    const before = new DatagramDecoder();
+    const optTpl = set(3, be([402, 2], [3, 2], [1, 2], [149, 2], [4, 2], [305, 2], [4, 2], [306, 2], [4, 2]));
+    const optData = set(402, be([5, 4], [1, 4], [9, 4]));
+    const tpl = set(2, be([403, 2], [2, 2], [8, 2], [4, 2], [2, 2], [4, 2]));
+    before.decode(ipfix(0, 5, 1_700_000_000, optTpl, optData, tpl), EXPORTER, T0);
+    const state = JSON.parse(JSON.stringify({ t: before.state.templates.snapshot(), o: before.state.options.snapshot() })) as {
+      t: ReturnType<DatagramDecoder['state']['templates']['snapshot']>;
+      o: ReturnType<DatagramDecoder['state']['options']['snapshot']>;
+    };
+    const after = new DatagramDecoder();
+    expect(after.state.templates.restore(state.t)).to.equal(2);
+    after.state.options.restore(state.o);
+    const out = after.decode(ipfix(3, 5, 1_700_000_100, set(403, be([0x0a000001, 4], [7, 4]))), EXPORTER, T0 + 100e6);
+    expect(out.errors).to.deep.equal([]);
+    expect(out.flows).to.have.length(1);
+    expect(out.flows[0].packets).to.equal(7);
+    expect(out.flows[0].sampling_rate).to.equal(10);
+  });
+});
