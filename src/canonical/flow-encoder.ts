@@ -100,9 +100,13 @@ function hasLists(r: FlowRecord): boolean {
 function variableBound(r: FlowRecord): number {
   let n = 0;
   n += 16 + 11 * (r.bgp_communities.length + r.as_path.length + r.mpls_ttl.length + r.mpls_label.length + r.layer_stack.length + r.layer_size.length);
-  for (const a of r.mpls_ip) n += 8 + a.length;
-  for (const a of r.ipv6_routing_header_addresses) n += 8 + a.length;
-  for (const x of r.extra_fields) n += 32 + x.value.length;
+  // Index loops, entered only when non-empty: this runs for every sFlow record.
+  const m = r.mpls_ip;
+  for (let i = 0; i < m.length; i++) n += 8 + m[i].length;
+  const h = r.ipv6_routing_header_addresses;
+  for (let i = 0; i < h.length; i++) n += 8 + h[i].length;
+  const x = r.extra_fields;
+  for (let i = 0; i < x.length; i++) n += 32 + x[i].value.length;
   return n;
 }
 
