@@ -7,7 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import { compactJson, countersToJson, flowToJson, type JsonObject, type JsonValue } from '../canonical/flow-json';
 import { DatagramDecoder, type ProtocolChoice } from '../decode/datagram-decoder';
 import { emptyOutput, PROTOCOLS, type DecodeOutput } from '../decode/types';
-import { readCaptureFile } from '../pcap/reader';
+import { streamCaptureFile, type CapturedDatagram } from '../pcap/reader';
 import { makeExporter } from '../util/ip';
 
 export interface DecodeCommandOptions {
@@ -56,11 +56,10 @@ function csvCell(v: JsonValue | undefined): string | number {
 }
 
 export function runDecode(file: string, o: DecodeCommandOptions): DecodeSummary {
-  const capture = readCaptureFile(file);
   const decoder = new DatagramDecoder();
   const summary: DecodeSummary = {
-    file, packets: capture.packets, datagrams: 0, records: 0, counter_samples: 0, sequence_gaps: 0,
-    errors: {}, skipped_packets: capture.skipped, by_protocol: {},
+    file, packets: 0, datagrams: 0, records: 0, counter_samples: 0, sequence_gaps: 0,
+    errors: {}, skipped_packets: {}, by_protocol: {},
   };
   const counters = openSink(o.counters);
   const fields = o.fields ?? DEFAULT_CSV_FIELDS;
@@ -71,7 +70,8 @@ export function runDecode(file: string, o: DecodeCommandOptions): DecodeSummary 
     if (lines.length) process.stdout.write(lines.join(''));
     lines.length = 0;
   };
-  for (const d of capture.datagrams) {
+  // Streamed: a capture of any size is decoded in bounded memory, datagram by datagram.
+  const onDatagram = (d: CapturedDatagram): void => {
     summary.datagrams++;
     const out = decoder.decode(d.payload, makeExporter(d.srcAddr, d.srcPort), d.timestampUs, o.protocol);
     account(summary, out, o.verbose);
@@ -81,7 +81,10 @@ export function runDecode(file: string, o: DecodeCommandOptions): DecodeSummary 
     }
     if (counters) for (const c of out.counters) counters.write(`${JSON.stringify({ counters: countersToJson(c) })}\n`);
     if (lines.length > 4096) flush();
-  }
+  };
+  const capture = streamCaptureFile(file, onDatagram);
+  summary.packets = capture.packets;
+  summary.skipped_packets = capture.skipped;
   // Data still waiting for a template at the end of the capture is lost: say so.
   const tail = emptyOutput(undefined);
   decoder.sweep(Number.MAX_SAFE_INTEGER, tail);

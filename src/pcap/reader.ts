@@ -3,7 +3,7 @@
 // Everything about the packet contents is untrusted: malformed packets are counted in `skipped`,
 // never thrown; only a file we cannot identify at all throws.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 
 export interface CapturedDatagram {
   timestampUs: number; // capture time, integer microseconds since Unix epoch (ns-resolution files: floor to µs)
@@ -22,14 +22,126 @@ export interface CaptureReadResult {
 
 export function readCapture(data: Buffer): CaptureReadResult {
   const collector = new DatagramCollector();
-  const format = identify(data);
-  if (format.kind === 'pcap') readClassic(data, format.endian, format.nanos, collector);
-  else readPcapng(data, collector);
+  const parser = new CaptureParser(collector);
+  parser.feed(data, true);
   return collector.finish();
 }
 
 export function readCaptureFile(path: string): CaptureReadResult {
   return readCapture(readFileSync(path));
+}
+
+export interface CaptureStreamResult {
+  packets: number;
+  skipped: Record<string, number>;
+}
+
+/**
+ * Reads a capture file chunk by chunk and hands each UDP datagram to `onDatagram` as soon as
+ * it is complete, so captures far larger than memory can be decoded. Same results as
+ * readCaptureFile, in the same order.
+ */
+export function streamCaptureFile(path: string, onDatagram: (d: CapturedDatagram) => void, chunkBytes = 8 << 20): CaptureStreamResult {
+  const collector = new DatagramCollector(onDatagram);
+  const parser = new CaptureParser(collector);
+  const fd = openSync(path, 'r');
+  try {
+    let pending: Buffer = Buffer.alloc(0);
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(chunkBytes);
+      const n = readSync(fd, chunk, 0, chunkBytes, null);
+      const eof = n === 0;
+      // A record cut by the chunk boundary waits for the next chunk: only the unread tail
+      // is carried over, never the whole file.
+      const data = pending.length ? Buffer.concat([pending, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      const used = parser.feed(data, eof);
+      pending = Buffer.from(data.subarray(used));
+      if (eof) break;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const r = collector.finish();
+  return { packets: r.packets, skipped: r.skipped };
+}
+
+/** Format state that must survive chunk boundaries (byte order, link type, interfaces). */
+class CaptureParser {
+  private format: Format | undefined;
+  private classicLinktype = 0;
+  private ngEndian: Endian = LE;
+  private ngInterfaces: Interface[] = [];
+
+  constructor(private readonly sink: DatagramCollector) {}
+
+  /**
+   * Consumes whole records of `data`; returns how many bytes were used. With `final`, an
+   * incomplete record at the end is counted as truncated instead of waiting for more.
+   */
+  feed(data: Buffer, final: boolean): number {
+    let off = 0;
+    if (this.format === undefined) {
+      if (data.length < 4 && !final) return 0;
+      this.format = identify(data);
+      if (this.format.kind === 'pcap') {
+        if (data.length < CLASSIC_HEADER_LEN) {
+          if (!final) {
+            this.format = undefined;
+            return 0;
+          }
+          this.sink.skip('truncated');
+          return data.length;
+        }
+        // The upper 16 bits of the link-type word carry FCS information in newer files, not the type.
+        this.classicLinktype = this.format.endian.u32(data, 20) & 0xffff;
+        off = CLASSIC_HEADER_LEN;
+      }
+    }
+    if (this.format.kind === 'pcap') return readClassic(data, off, this.format.endian, this.format.nanos, this.classicLinktype, this.sink, final);
+    return this.readPcapng(data, final);
+  }
+
+  private readPcapng(data: Buffer, final: boolean): number {
+    const sink = this.sink;
+    let off = 0;
+    // Each block is at least 12 bytes and we always advance by its length, so this terminates.
+    while (off < data.length) {
+      if (off + 12 > data.length) {
+        if (!final) return off;
+        sink.skip('truncated');
+        return data.length;
+      }
+      // The SHB type is a palindrome, so it can be recognised before the section's byte order is known.
+      if (data.readUInt32BE(off) === PCAPNG_SHB) {
+        const endian = sectionEndian(data, off);
+        if (endian === undefined) {
+          sink.skip('bad_block');
+          return data.length;
+        }
+        this.ngEndian = endian;
+        this.ngInterfaces = []; // interface ids are per section
+      }
+      const e = this.ngEndian;
+      const type = e.u32(data, off);
+      const total = e.u32(data, off + 4);
+      if (total < 12 || total % 4 !== 0) {
+        sink.skip('bad_block'); // cannot find the next block boundary any more
+        return data.length;
+      }
+      if (total > data.length - off) {
+        if (!final) return off;
+        if (type === PCAPNG_EPB || type === PCAPNG_PB || type === PCAPNG_SPB) sink.packets++;
+        sink.skip('truncated');
+        return data.length;
+      }
+      const body = data.subarray(off + 8, off + total - 4);
+      if (type === PCAPNG_IDB) readIdb(body, e, this.ngInterfaces, sink);
+      else if (type === PCAPNG_EPB || type === PCAPNG_PB) readPacketBlock(type, body, e, this.ngInterfaces, sink);
+      else if (type === PCAPNG_SPB) readSimplePacketBlock(body, e, this.ngInterfaces, sink);
+      off += total;
+    }
+    return off;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -81,78 +193,40 @@ function identify(data: Buffer): Format {
 const CLASSIC_HEADER_LEN = 24;
 const CLASSIC_RECORD_LEN = 16;
 
-function readClassic(data: Buffer, e: Endian, nanos: boolean, sink: DatagramCollector): void {
-  if (data.length < CLASSIC_HEADER_LEN) {
-    sink.skip('truncated');
-    return;
-  }
-  // The upper 16 bits of the link-type word carry FCS information in newer files, not the type.
-  const linktype = e.u32(data, 20) & 0xffff;
-  let off = CLASSIC_HEADER_LEN;
-  // Every iteration consumes at least a record header, so the loop is bounded by the file size.
+function readClassic(data: Buffer, start: number, e: Endian, nanos: boolean, linktype: number, sink: DatagramCollector, final: boolean): number {
+  let off = start;
+  // Every iteration consumes at least a record header, so the loop is bounded by the data size.
   while (off < data.length) {
-    sink.packets++;
     if (off + CLASSIC_RECORD_LEN > data.length) {
+      if (!final) return off;
+      sink.packets++;
       sink.skip('truncated');
-      return;
+      return data.length;
     }
     const sec = e.u32(data, off);
     const frac = e.u32(data, off + 4);
     const caplen = e.u32(data, off + 8);
-    off += CLASSIC_RECORD_LEN;
-    if (caplen > data.length - off) {
-      sink.skip('truncated'); // the file was cut mid-record; nothing after it is trustworthy
-      return;
+    if (caplen > data.length - off - CLASSIC_RECORD_LEN) {
+      // A record longer than what is left: wait for more, or (at the end) the file was cut
+      // mid-record and nothing after it is trustworthy. A caplen past 256 MiB is no packet.
+      if (!final && caplen <= 1 << 28) return off;
+      sink.packets++;
+      sink.skip('truncated');
+      return data.length;
     }
+    sink.packets++;
+    off += CLASSIC_RECORD_LEN;
     const timestampUs = sec * 1_000_000 + (nanos ? Math.floor(frac / 1000) : frac);
     sink.frame(linktype, data.subarray(off, off + caplen), timestampUs);
     off += caplen;
   }
+  return off;
 }
 
 interface Interface {
   linktype: number;
   snaplen: number;
   toUs: (high: number, low: number) => number;
-}
-
-function readPcapng(data: Buffer, sink: DatagramCollector): void {
-  let e: Endian = LE;
-  let interfaces: Interface[] = [];
-  let off = 0;
-  // Each block is at least 12 bytes and we always advance by its length, so this terminates.
-  while (off < data.length) {
-    if (off + 12 > data.length) {
-      sink.skip('truncated');
-      return;
-    }
-    // The SHB type is a palindrome, so it can be recognised before the section's byte order is known.
-    if (data.readUInt32BE(off) === PCAPNG_SHB) {
-      const endian = sectionEndian(data, off);
-      if (endian === undefined) {
-        sink.skip('bad_block');
-        return;
-      }
-      e = endian;
-      interfaces = []; // interface ids are per section
-    }
-    const type = e.u32(data, off);
-    const total = e.u32(data, off + 4);
-    if (total < 12 || total % 4 !== 0) {
-      sink.skip('bad_block'); // cannot find the next block boundary any more
-      return;
-    }
-    if (total > data.length - off) {
-      if (type === PCAPNG_EPB || type === PCAPNG_PB || type === PCAPNG_SPB) sink.packets++;
-      sink.skip('truncated');
-      return;
-    }
-    const body = data.subarray(off + 8, off + total - 4);
-    if (type === PCAPNG_IDB) readIdb(body, e, interfaces, sink);
-    else if (type === PCAPNG_EPB || type === PCAPNG_PB) readPacketBlock(type, body, e, interfaces, sink);
-    else if (type === PCAPNG_SPB) readSimplePacketBlock(body, e, interfaces, sink);
-    off += total;
-  }
 }
 
 function sectionEndian(data: Buffer, off: number): Endian | undefined {
@@ -289,6 +363,9 @@ class DatagramCollector {
   readonly skipped: Record<string, number> = {};
   packets = 0;
   private readonly fragments = new FragmentTable((reason) => this.skip(reason));
+
+  /** With `emit`, datagrams are handed over as they complete instead of being collected. */
+  constructor(private readonly emit?: (d: CapturedDatagram) => void) {}
 
   skip(reason: string): void {
     this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
@@ -446,7 +523,7 @@ class DatagramCollector {
     if (udpLen === 0 && src.length === 16) udpLen = declared; // RFC 2675 jumbogram
     if (udpLen < 8 || udpLen > declared) return this.skip('bad_udp_length');
     if (udpLen > seg.length) return this.skip('truncated');
-    this.datagrams.push({
+    const d: CapturedDatagram = {
       timestampUs: ts,
       // Copies so callers get plain 4/16-byte arrays that do not pin or alias the capture buffer.
       srcAddr: new Uint8Array(src),
@@ -454,7 +531,9 @@ class DatagramCollector {
       dstAddr: new Uint8Array(dst),
       dstPort: seg.readUInt16BE(2),
       payload: seg.subarray(8, udpLen),
-    });
+    };
+    if (this.emit) this.emit(d);
+    else this.datagrams.push(d);
   }
 }
 

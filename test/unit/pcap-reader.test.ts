@@ -1,7 +1,10 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { readCapture, readCaptureFile, type CapturedDatagram, type CaptureReadResult } from '../../src/pcap/reader';
+import { readCapture, readCaptureFile, streamCaptureFile, type CapturedDatagram, type CaptureReadResult } from '../../src/pcap/reader';
+import { requireTool } from '../support/tools';
 import { writePcap } from '../../src/pcap/writer';
 
 // ---------------------------------------------------------------------------------------------
@@ -645,5 +648,50 @@ describe('pcap reader: reference captures', () => {
     }
     expect(new Set(r.datagrams.map((d) => d.srcPort))).to.deep.equal(new Set([24920, 6512]));
     expect(readCapture(readFileSync(file)).datagrams.map(flat)).to.deep.equal(r.datagrams.map(flat));
+  });
+});
+
+describe('streamCaptureFile (chunked reading for large captures)', () => {
+  const ROOT = path.resolve(__dirname, '../../..');
+  const shape = (d: CapturedDatagram): string =>
+    `${d.timestampUs}|${Buffer.from(d.srcAddr).toString('hex')}:${d.srcPort}>${Buffer.from(d.dstAddr).toString('hex')}:${d.dstPort}|${d.payload.toString('hex')}`;
+
+  const files = [
+    path.join(ROOT, 'fixtures', 'softflowd-v9.pcap'),
+    path.join(ROOT, 'fixtures', 'pmacct-sflow.pcap'),
+    path.resolve(ROOT, '../shared/captures/tcpdump_sflow-print-v6.pcap'),
+    path.resolve(ROOT, '../shared/captures/pmacct_102-NFv9-CISCO-f2rd-pretag-sampling-reload.pcap'),
+  ];
+
+  it('gives exactly what readCaptureFile gives, for any chunk size, pcap and pcapng', () => {
+    const editcap = requireTool('editcap', 'tshark');
+    const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-stream-'));
+    const all = [...files];
+    for (const f of files.slice(0, 2)) {
+      const ng = path.join(dir, `${path.basename(f)}.pcapng`);
+      execFileSync(editcap, ['-F', 'pcapng', f, ng]);
+      all.push(ng);
+    }
+    for (const f of all) {
+      const whole = readCaptureFile(f);
+      for (const chunk of [64, 1000, 4096, 8 << 20]) {
+        const got: string[] = [];
+        const r = streamCaptureFile(f, (d) => got.push(shape(d)), chunk);
+        expect(got, `${path.basename(f)} chunk ${chunk}`).to.deep.equal(whole.datagrams.map(shape));
+        expect(r.packets).to.equal(whole.packets);
+        expect(r.skipped).to.deep.equal(whole.skipped);
+      }
+    }
+  });
+
+  it('counts a file cut mid-record as truncated, like the one-shot reader', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-stream-'));
+    const src = readFileSync(files[0]);
+    const cut = path.join(dir, 'cut.pcap');
+    writeFileSync(cut, src.subarray(0, src.length - 100));
+    const whole = readCaptureFile(cut);
+    const r = streamCaptureFile(cut, () => undefined, 512);
+    expect(r.skipped).to.deep.equal(whole.skipped);
+    expect(r.skipped.truncated).to.equal(1);
   });
 });
