@@ -332,6 +332,16 @@ export class FlowEncoder {
     }
   }
 
+  /**
+   * The fields COMMON_FIELDS names (type, exporter, receive time, sequence, domain,
+   * sampling), encoded alone: the per-datagram prefix the template compiler's wire back end
+   * puts in front of each record. Returns a copy.
+   */
+  commonBytes(r: FlowRecord): Uint8Array {
+    const n = this.w.writeCommon(this.buf, 0, r);
+    return this.buf.slice(0, n);
+  }
+
   /** Appends one record to a batch. */
   writeInto(batch: WireBatch, r: FlowRecord): void {
     batch.ensure(this.w.bound(r) + (hasLists(r) ? variableBound(r) : 0));

@@ -1,6 +1,6 @@
 // Decodes the records of one data set with a compiled template. Shared by v9 and IPFIX.
 
-import { bytes, protoFields, v32, vnum, vus } from '../canonical/flow-encoder';
+import { FlowEncoder, protoFields, v32, vnum } from '../canonical/flow-encoder';
 import { newFlowRecord, SamplingRateSource, type FlowRecord, type FlowType } from '../canonical/flow-record';
 import type { WireBatch } from '../canonical/wire-batch';
 import { lookupRate, type SamplingInfo } from './exporter-options';
@@ -59,6 +59,12 @@ export function decodeDataSet(
   return n;
 }
 
+function protoTag(field: string): number[] {
+  const info = protoFields().get(field);
+  if (!info) throw new Error(`flow.proto has no field for ${field}`);
+  return info.tag;
+}
+
 function fillCommon(r: FlowRecord, c: RecordCommon): void {
   r.type = c.type;
   r.time_received_us = c.receivedUs;
@@ -69,63 +75,29 @@ function fillCommon(r: FlowRecord, c: RecordCommon): void {
   r.observation_domain_id = c.domain;
 }
 
-const WIRE = { q: 0, samplerId: 0, hasRate: false } as WireState;
-
-/**
- * The per-datagram fields as protobuf, copied before every record; with the options-data
- * sampling rate when it cannot differ between a set's records. Field order does not matter
- * on the wire (every protobuf reader accepts any order).
- */
-interface PrefixTags {
-  type: number[]; seq: number[]; sampler: number[]; domain: number[]; received: number[];
-  port: number[]; exporter: number[]; rate: number[]; source: number[];
-}
-let tagCache: PrefixTags | undefined;
-function tags(): PrefixTags {
-  if (tagCache) return tagCache;
-  const t = protoFields();
-  const tag = (f: string): number[] => {
-    const info = t.get(f);
-    if (!info) throw new Error(`flow.proto has no field for ${f}`);
-    return info.tag;
-  };
-  tagCache = {
-    type: tag('type'), seq: tag('sequence_num'), sampler: tag('sampler_address'), domain: tag('observation_domain_id'),
-    received: tag('time_received_us'), port: tag('exporter_port'), exporter: tag('exporter_address'),
-    rate: tag('sampling_rate'), source: tag('sampling_rate_source'),
-  };
-  return tagCache;
-}
+const WIRE: WireState = { q: 0, samplerId: 0, hasRate: false };
+const encoder = new FlowEncoder();
+// One record reused for building prefixes: it only ever holds the common fields.
+const scratch = newFlowRecord();
+let samplingTags: { rate: number[]; source: number[] } | undefined;
 
 function putTag(o: Uint8Array, q: number, tag: readonly number[]): number {
   for (let i = 0; i < tag.length; i++) o[q++] = tag[i];
   return q;
 }
 
-const PREFIX_SCRATCH = new Uint8Array(256);
-
 /**
- * The per-datagram fields as protobuf, copied before every record; with the options-data
- * sampling rate when it cannot differ between a set's records. Field order does not matter
- * on the wire (every protobuf reader accepts any order). Cached per datagram.
+ * The per-datagram fields as protobuf, copied before every record, with the options-data
+ * sampling rate when it cannot differ between a set's records. The record encoder writes
+ * them (FlowEncoder.commonBytes), so which fields are "per datagram" is decided in one place.
+ * Cached per datagram on `c`.
  */
 function commonPrefix(c: RecordCommon, setRate: number): Uint8Array {
   if (c.prefix && c.prefix.rate === setRate) return c.prefix.bytes;
-  const t = tags();
-  const o = PREFIX_SCRATCH;
-  let q = 0;
-  if (c.type) q = v32(o, putTag(o, q, t.type), c.type);
-  if (c.sequence) q = v32(o, putTag(o, q, t.seq), c.sequence >>> 0);
-  q = bytes(o, putTag(o, q, t.sampler), c.exporter.address);
-  if (c.domain) q = v32(o, putTag(o, q, t.domain), c.domain >>> 0);
-  if (c.receivedUs > 0) q = vus(o, putTag(o, q, t.received), c.receivedUs);
-  if (c.exporter.port) q = v32(o, putTag(o, q, t.port), c.exporter.port);
-  q = bytes(o, putTag(o, q, t.exporter), c.exporter.address);
-  if (setRate > 0) {
-    q = vnum(o, putTag(o, q, t.rate), setRate);
-    q = v32(o, putTag(o, q, t.source), SamplingRateSource.SAMPLING_OPTIONS);
-  }
-  c.prefix = { rate: setRate, bytes: o.slice(0, q) };
+  fillCommon(scratch, c);
+  scratch.sampling_rate = setRate;
+  scratch.sampling_rate_source = setRate > 0 ? SamplingRateSource.SAMPLING_OPTIONS : SamplingRateSource.SAMPLING_NONE;
+  c.prefix = { rate: setRate, bytes: encoder.commonBytes(scratch) };
   return c.prefix.bytes;
 }
 
@@ -146,7 +118,8 @@ function decodeDataSetWire(
   const prefix = commonPrefix(common, sampling !== undefined && !perRecord ? lookupRate(sampling, 0) : 0);
   const plen = prefix.length;
   const st = WIRE;
-  const t = tags();
+  samplingTags ??= { rate: protoTag('sampling_rate'), source: protoTag('sampling_rate_source') };
+  const t = samplingTags;
   const room = plen + tpl.wireBound + 24;
   let n = 0;
   while (end - p >= min) {
