@@ -53,11 +53,7 @@ export function vus(b: Uint8Array, p: number, us: number): number {
 }
 
 export function bytes(b: Uint8Array, p: number, a: Uint8Array): number {
-  const n = a.length;
-  p = v32(b, p, n);
-  if (n <= 16) for (let i = 0; i < n; i++) b[p + i] = a[i];
-  else b.set(a, p);
-  return p + n;
+  return bytesAt(b, p, a, 0, a.length);
 }
 
 export function packed(b: Uint8Array, p: number, vs: readonly number[]): number {
@@ -79,15 +75,7 @@ export function vsize(v: number): number {
 }
 
 function extras(b: Uint8Array, p: number, tag: number[], xs: FlowRecord['extra_fields']): number {
-  for (let i = 0; i < xs.length; i++) {
-    const x = xs[i];
-    const len = (x.enterprise ? 1 + vsize(x.enterprise) : 0) + (x.id ? 1 + vsize(x.id) : 0) + (x.value.length ? 1 + vsize(x.value.length) + x.value.length : 0);
-    for (const t of tag) b[p++] = t;
-    p = v32(b, p, len);
-    if (x.enterprise) { b[p++] = 8; p = v32(b, p, x.enterprise >>> 0); }
-    if (x.id) { b[p++] = 16; p = v32(b, p, x.id >>> 0); }
-    if (x.value.length) { b[p++] = 26; p = bytes(b, p, x.value); }
-  }
+  for (let i = 0; i < xs.length; i++) p = extraAt(b, p, tag, xs[i].enterprise, xs[i].id, xs[i].value, 0, xs[i].value.length);
   return p;
 }
 
@@ -113,7 +101,9 @@ function variableBound(r: FlowRecord): number {
 /** Copies b[off, off+len) as a length-delimited field body (tag written by the caller). */
 export function bytesAt(o: Uint8Array, q: number, b: Uint8Array, off: number, len: number): number {
   q = v32(o, q, len);
-  for (let i = 0; i < len; i++) o[q + i] = b[off + i];
+  // Addresses are 4 or 16 bytes: a loop beats TypedArray#set's call for those.
+  if (len <= 16) for (let i = 0; i < len; i++) o[q + i] = b[off + i];
+  else o.set(b.subarray(off, off + len), q);
   return q + len;
 }
 
@@ -335,11 +325,12 @@ export class FlowEncoder {
   /**
    * The fields COMMON_FIELDS names (type, exporter, receive time, sequence, domain,
    * sampling), encoded alone: the per-datagram prefix the template compiler's wire back end
-   * puts in front of each record. Returns a copy.
+   * puts in front of each record.
    */
   commonBytes(r: FlowRecord): Uint8Array {
     const n = this.w.writeCommon(this.buf, 0, r);
-    return this.buf.slice(0, n);
+    // A copy: Buffer#slice would be a view into the scratch buffer the next call overwrites.
+    return new Uint8Array(this.buf.subarray(0, n));
   }
 
   /** Appends one record to a batch. */

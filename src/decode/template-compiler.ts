@@ -7,7 +7,7 @@
 // strings from the wire or from YAML), so `new Function` cannot be steered by an exporter.
 
 import type { FlowRecord } from '../canonical/flow-record';
-import { bytesAt, extraAt, packed, protoFields, v32, vnum, vus } from '../canonical/flow-encoder';
+import { bytesAt, extraAt, packed, protoFields, vnum, vus } from '../canonical/flow-encoder';
 import { copyIpv4 } from '../util/ip';
 import { target, type Target, type TimeEncoding } from './field-targets';
 import type { IeRegistry, IeInfo } from './information-elements';
@@ -181,7 +181,7 @@ function validTime(us: number): number {
   return us > 0 && us < 9007199254740992 ? Math.floor(us) : 0;
 }
 
-const HELPERS = { time: validTime, readUint, ntp: ntpToUs, zeroAt, ip4: copyIpv4, v32, vnum, vus, bytesAt, packed, extraAt };
+const HELPERS = { time: validTime, readUint, ntp: ntpToUs, zeroAt, ip4: copyIpv4, vnum, vus, bytesAt, packed, extraAt };
 
 /** Scratch the wire backend reports through (one object per decoder, no allocation). */
 export interface WireState {
