@@ -5,6 +5,7 @@
 import { FlowEncoder } from '../canonical/flow-encoder';
 import type { WireBatch } from '../canonical/wire-batch';
 import { decodeIpfix } from './ipfix';
+import { describeHeld } from './pending-queue';
 import { defaultIeRegistry } from './information-elements';
 import { decodeNetflow5 } from './netflow5';
 import { decodeNetflow9 } from './netflow9';
@@ -72,7 +73,7 @@ export class DatagramDecoder {
     this.lastSweepUs = nowUs;
     this.state.templates.expire(nowUs);
     for (const s of this.state.pending.expire(nowUs)) {
-      addError(out, 'pending_expired', `no template came for ${s.templateKey} within the hold time; ${s.body.length} bytes lost`);
+      addError(out, 'pending_expired', `no ${describeHeld(s)} came within the hold time; ${s.body.length} bytes lost`);
     }
   }
 

@@ -6,7 +6,6 @@
 import type { TimeContext } from './template-compiler';
 
 export interface PendingSet {
-  templateKey: string;
   templateId: number;
   exporterKey: string;
   /** Own copy of the set body (without set header): no reference to the whole datagram. */
@@ -28,6 +27,11 @@ export const DEFAULT_PENDING_LIMITS: PendingLimits = {
   maxBytesTotal: 64 << 20,
   maxAgeUs: 60e6,
 };
+
+/** For log lines: which template a held set waits for. */
+export function describeHeld(s: PendingSet): string {
+  return `template ${s.templateId} of ${s.exporterKey} domain ${s.domain}`;
+}
 
 export class PendingQueue {
   // Insertion order = arrival order, so the oldest is always first.
@@ -62,10 +66,11 @@ export class PendingQueue {
   }
 
   /** Removes and returns every held set for the template, oldest first. */
-  take(templateKey: string): PendingSet[] {
+  take(exporterKey: string, domain: number, templateId: number): PendingSet[] {
     const out: PendingSet[] = [];
     for (let i = 0; i < this.sets.length; ) {
-      if (this.sets[i].templateKey === templateKey) out.push(this.removeAt(i));
+      const s = this.sets[i];
+      if (s.templateId === templateId && s.domain === domain && s.exporterKey === exporterKey) out.push(this.removeAt(i));
       else i++;
     }
     return out;

@@ -63,10 +63,6 @@ export type LearnResult = 'new' | 'refreshed' | 'changed' | 'template_limit';
 
 const COMPILE_CACHE_MAX = 4096;
 
-export function templateKey(exporterKey: string, domain: number, id: number): string {
-  return `${exporterKey}|${domain}|${id}`;
-}
-
 function signatureOf(kind: TemplateKind, netflow9: boolean, scopeCount: number, fields: readonly TemplateField[]): string {
   let s = `${kind}:${netflow9 ? 9 : 10}:${scopeCount}:`;
   for (const f of fields) s += `${f.enterprise}/${f.id}/${f.length},`;

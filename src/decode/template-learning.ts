@@ -4,8 +4,8 @@
 import type { FlowType } from '../canonical/flow-record';
 import { decodeDataSet, type RecordCommon } from './data-set';
 import { readOptionsRecord } from './exporter-options';
-import type { PendingSet } from './pending-queue';
-import { templateKey, type TemplateKind, type TemplateEntry } from './template-cache';
+import { describeHeld, type PendingSet } from './pending-queue';
+import type { TemplateKind, TemplateEntry } from './template-cache';
 import type { TemplateField, TimeContext } from './template-compiler';
 import type { TemplateState } from './template-state';
 import { addError, type DecodeOutput, type Exporter } from './types';
@@ -37,8 +37,7 @@ export function learnTemplate(c: SetContext, kind: TemplateKind, id: number, fie
     return;
   }
   if (result === 'refreshed') return;
-  const key = templateKey(c.exporter.key, c.domain, id);
-  for (const held of c.st.pending.take(key)) releaseHeld(c, held);
+  for (const held of c.st.pending.take(c.exporter.key, c.domain, id)) releaseHeld(c, held);
 }
 
 /** Decodes a data set held before its template, with the context of the datagram that brought it. */
@@ -78,10 +77,8 @@ export function decodeSetWith(c: SetContext, entry: TemplateEntry, b: Buffer, p:
 
 /** A data set whose template is unknown: hold it; report what had to be dropped. */
 export function holdSet(c: SetContext, id: number, b: Buffer, p: number, end: number): void {
-  const key = templateKey(c.exporter.key, c.domain, id);
   addError(c.out, 'template_missing', `no template ${id} yet from ${c.exporter.key} domain ${c.domain}; data held`);
   const dropped = c.st.pending.hold({
-    templateKey: key,
     templateId: id,
     exporterKey: c.exporter.key,
     body: Buffer.from(b.subarray(p, end)),
@@ -90,5 +87,5 @@ export function holdSet(c: SetContext, id: number, b: Buffer, p: number, end: nu
     sequence: c.sequence,
     domain: c.domain,
   });
-  for (const d of dropped) addError(c.out, 'pending_overflow', `pending queue full: dropped ${d.body.length} bytes held for ${d.templateKey}`);
+  for (const d of dropped) addError(c.out, 'pending_overflow', `pending queue full: dropped ${d.body.length} bytes held for ${describeHeld(d)}`);
 }
