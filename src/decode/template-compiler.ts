@@ -1,7 +1,7 @@
-// Turns a NetFlow v9 / IPFIX template (a field list) into one straight-line JavaScript
-// function that reads a data record at fixed offsets and assigns record properties. The field
-// list is interpreted once, here, never per record: that is what makes v9/IPFIX decoding
-// cost about as much as NetFlow v5's fixed layout.
+// Turns a NetFlow v9 / IPFIX template (a field list) into straight-line JavaScript that reads
+// a data record at fixed offsets: one function that fills a FlowRecord, one that writes the
+// record's protobuf bytes directly. The field list is interpreted once, here, never per
+// record.
 //
 // Generated source only ever interpolates numbers and names from field-targets.ts (never
 // strings from the wire or from YAML), so `new Function` cannot be steered by an exporter.
@@ -23,9 +23,9 @@ export interface TemplateField {
 
 /** Per-message facts the time conversions need. */
 export interface TimeContext {
-  /** Export time of the message, ms since epoch (v5: incl. nsecs; v9/IPFIX: seconds·1000). */
+  /** Export time of the message, ms since epoch (the header's seconds × 1000). */
   exportMs: number;
-  /** Export time in µs (v5 has sub-second export time; others exportMs·1000). */
+  /** The same in µs, for µs-relative elements (flowStart/EndDeltaMicroseconds). */
   exportUs: number;
   /** sysUptime at export (ms, mod 2^32); for IPFIX derived from systemInitTimeMilliseconds. */
   uptimeMs: number;
@@ -211,7 +211,7 @@ interface ReadPhase {
   numbers: Set<string>;
   addrs: Set<string>;
   mplsLabels: string[];
-  mplsIps: string[];
+  mplsIps: Array<{ off: string; len: number }>;
   extras: Array<{ enterprise: number; id: number; off: string; len: string }>;
   hasSampling: boolean;
   minLen: number;
@@ -331,7 +331,7 @@ function readPhase(fields: readonly TemplateField[], opts: CompileOptions): Read
           const v = `mi${tmp++}`;
           rp.decls.push(`${v}=0`);
           out.push(`${v}=${o};`);
-          rp.mplsIps.push(`${v},${field.length}`);
+          rp.mplsIps.push({ off: v, len: field.length });
           break;
         }
         case 'time': {
@@ -370,7 +370,7 @@ function recordBackend(rp: ReadPhase): RecordDecoder {
   for (const f of rp.numbers) out.push(`r.${f}=n_${f};`);
   for (const f of rp.addrs) out.push(`if(ao_${f}>=0)r.${f}=al_${f}===4?x.ip4(b,ao_${f}):b.subarray(ao_${f},ao_${f}+al_${f});`);
   if (rp.mplsLabels.length) out.push(`r.mpls_label=[${rp.mplsLabels.join(',')}];`);
-  if (rp.mplsIps.length) out.push(`r.mpls_ip=[${rp.mplsIps.map((v) => { const [o, l] = v.split(','); return `b.subarray(${o},${o}+${l})`; }).join(',')}];`);
+  if (rp.mplsIps.length) out.push(`r.mpls_ip=[${rp.mplsIps.map((m) => `b.subarray(${m.off},${m.off}+${m.len})`).join(',')}];`);
   if (rp.extras.length) out.push(`r.extra_fields=[${rp.extras.map((e) => `{enterprise:${e.enterprise},id:${e.id},value:b.subarray(${e.off},${e.off}+${e.len})}`).join(',')}];`);
   const body = `"use strict";let ${rp.decls.join(',')};${rp.code}${out.join('')}return p;`;
   // A closure over the helpers, so the compiled function is called directly per record.
@@ -402,10 +402,7 @@ function wireBackend(rp: ReadPhase): WireDecoder {
     });
   }
   if (rp.mplsLabels.length) items.push({ id: id('mpls_label'), code: `${tagCode('mpls_label')}q=x.packed(o,q,[${rp.mplsLabels.join(',')}]);` });
-  for (const v of rp.mplsIps) {
-    const [o, l] = v.split(',');
-    items.push({ id: id('mpls_ip'), code: `${tagCode('mpls_ip')}q=x.bytesAt(o,q,b,${o},${l});` });
-  }
+  for (const m of rp.mplsIps) items.push({ id: id('mpls_ip'), code: `${tagCode('mpls_ip')}q=x.bytesAt(o,q,b,${m.off},${m.len});` });
   const extraTag = JSON.stringify(table.get('extra_fields')?.tag ?? []);
   for (const e of rp.extras) items.push({ id: id('extra_fields'), code: `q=x.extraAt(o,q,${extraTag},${e.enterprise},${e.id},b,${e.off},${e.len});` });
   items.sort((a, b) => a.id - b.id);
