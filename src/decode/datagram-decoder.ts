@@ -48,10 +48,15 @@ export class DatagramDecoder {
    * from datagram bytes to protobuf bytes without a FlowRecord in between.
    */
   decodeWire(b: Buffer, exporter: Exporter, receivedUs: number, choice: ProtocolChoice, batch: WireBatch): DecodeOutput {
-    return this.decode(b, exporter, receivedUs, choice, batch);
+    return this.run(b, exporter, receivedUs, choice, batch);
   }
 
-  decode(b: Buffer, exporter: Exporter, receivedUs: number, choice: ProtocolChoice = 'auto', wire?: WireBatch): DecodeOutput {
+  /** Records as FlowRecord objects in out.flows (offline decode, converters, tests). */
+  decode(b: Buffer, exporter: Exporter, receivedUs: number, choice: ProtocolChoice = 'auto'): DecodeOutput {
+    return this.run(b, exporter, receivedUs, choice, undefined);
+  }
+
+  private run(b: Buffer, exporter: Exporter, receivedUs: number, choice: ProtocolChoice, wire: WireBatch | undefined): DecodeOutput {
     const detected = detectProtocol(b);
     let out: DecodeOutput;
     if (detected === undefined) {

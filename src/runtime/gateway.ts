@@ -85,6 +85,8 @@ export class Gateway {
     const out = this.decoder.decodeWire(b, exporter, receivedUs, protocol, batch);
     const s = this.stats;
     s.datagrams++;
+    // Bounded: spoofed sources must not grow it without end (the count is for the summary).
+    if (s.exporters.size >= 100_000) s.exporters.clear();
     s.exporters.add(exporter.key);
     s.records += batch.count;
     s.counters += out.counters.length;
