@@ -30,7 +30,7 @@ import {
 
 /**
  * decode: datagram → FlowRecords. decode+encode: FlowRecords → protobuf (FlowEncoder
- * .encodeBatch per datagram), the record path converters use. wire: the ingest hot path,
+ * .writeBatch per datagram, then one Buffer per record), the record path converters use. wire: the ingest hot path,
  * DatagramDecoder.decodeWire straight to protobuf, then one Buffer per record (raw framing).
  */
 export type DecodeMode = 'decode' | 'decode+encode' | 'wire';
@@ -67,12 +67,15 @@ function decodePass(dec: DatagramDecoder, items: readonly BenchDatagram[]): void
   }
 }
 
+const encBatch = new WireBatch();
 function decodeEncodePass(dec: DatagramDecoder, enc: FlowEncoder, items: readonly BenchDatagram[]): void {
   for (let i = 0; i < items.length; i++) {
     const d = items[i];
     const out = dec.decode(d.payload, d.exporter, nowUs++);
     const flows = out.flows;
-    const msgs = enc.encodeBatch(flows);
+    encBatch.reset();
+    enc.writeBatch(encBatch, flows);
+    const msgs = encBatch.messages();
     for (let j = 0; j < msgs.length; j++) accBytes += msgs[j].length;
     accRecords += flows.length;
     accErrors += out.errors.length;

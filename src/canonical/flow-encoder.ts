@@ -276,25 +276,6 @@ export class FlowEncoder {
   }
 
   /**
-   * Encodes many records (raw framing) into ONE fresh slab and returns a view per record:
-   * one allocation per batch instead of an allocation and a copy per record. The views
-   * share the slab, so it lives as long as any of them.
-   */
-  encodeBatch(records: readonly FlowRecord[]): Buffer[] {
-    let size = 0;
-    for (const r of records) size += this.w.bound(r) + (hasLists(r) ? variableBound(r) : 0);
-    const slab = Buffer.allocUnsafe(size);
-    const out = new Array<Buffer>(records.length);
-    let p = 0;
-    for (let i = 0; i < records.length; i++) {
-      const end = this.w.write(slab, p, records[i]);
-      out[i] = slab.subarray(p, end);
-      p = end;
-    }
-    return out;
-  }
-
-  /**
    * Appends the records of one datagram to a batch (the wire path for v5 and sFlow): the
    * fields they share are encoded once and copied in front of each record's own fields.
    */

@@ -9,6 +9,7 @@ import { FlowEncoder } from '../../src/canonical/flow-encoder';
 import { decodeFlowMessage } from '../../src/canonical/flow-message';
 import { newFlowRecord, type FlowRecord } from '../../src/canonical/flow-record';
 import { flowMessageType } from '../../src/canonical/schema';
+import { WireBatch } from '../../src/canonical/wire-batch';
 import { packagePath } from '../../src/util/paths';
 import { requireTool } from '../support/tools';
 
@@ -110,6 +111,27 @@ describe('canonical record (codecs/flow.proto)', () => {
         expect(plain(back)).to.deep.equal(plain(r));
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('a batch (shared per-datagram fields written once) decodes to the same records', () => {
+    const enc = new FlowEncoder();
+    // Records of one datagram share type, exporter, times received, ...: copy the first
+    // record's common fields into most of the others, as decoders produce them.
+    const batchArb = fc.tuple(fc.array(recordArb, { minLength: 1, maxLength: 6 }), fc.array(fc.boolean(), { minLength: 6, maxLength: 6 })).map(([rs, share]) =>
+      rs.map((r, i) => (i > 0 && share[i] ? Object.assign(newFlowRecord(), r, {
+        type: rs[0].type, sequence_num: rs[0].sequence_num, sampler_address: rs[0].sampler_address, time_received_us: rs[0].time_received_us,
+        time_flow_start_us: rs[0].time_flow_start_us, time_flow_end_us: rs[0].time_flow_end_us, exporter_port: rs[0].exporter_port,
+        exporter_address: rs[0].exporter_address, observation_domain_id: rs[0].observation_domain_id, sflow_sub_agent_id: rs[0].sflow_sub_agent_id,
+        sampling_rate: rs[0].sampling_rate, sampling_rate_source: rs[0].sampling_rate_source,
+      }) as FlowRecord : r)));
+    fc.assert(
+      fc.property(batchArb, (rs) => {
+        const batch = new WireBatch(64);
+        enc.writeBatch(batch, rs);
+        expect(batch.messages().map((m) => plain(decodeFlowMessage(m)))).to.deep.equal(rs.map(plain));
+      }),
+      { numRuns: 1000 },
     );
   });
 
