@@ -273,7 +273,7 @@ function runChild(protocol: Protocol): Promise<Measurement[]> {
 
 export const decodeBench: Bench = {
   name: 'decode',
-  description: 'DatagramDecoder.decode (+ FlowEncoder.encode) over the fixture captures, per protocol',
+  description: 'DatagramDecoder.decode (records), + FlowEncoder.writeBatch, and decodeWire over the fixture captures, per protocol',
   async run(settings, machine, log) {
     const protocols = selectedProtocols();
     if (!settings.isolate) return runProtocols(protocols, settings, machine, log);
