@@ -1,0 +1,102 @@
+// The validated configuration, as the rest of the program sees it: every default filled in,
+// every value checked (by the JSON Schema in schema.ts plus the semantic checks in
+// config.ts). The key names are the config.yaml contract operators rely on.
+
+import type { ProtocolChoice } from '../decode/datagram-decoder';
+
+export interface ListenerConfig {
+  host: string;
+  port: number;
+  protocol: ProtocolChoice;
+}
+
+export interface DecoderConfig {
+  template_expiry_seconds: number;
+  max_templates_per_exporter: number;
+  max_fields_per_template: number;
+  max_fields_per_exporter: number;
+  pending_max_bytes_per_exporter: number;
+  pending_max_bytes_total: number;
+  pending_max_age_seconds: number;
+  keep_unmapped_fields: boolean;
+}
+
+export type Framing = 'raw' | 'delimited';
+export type KeyMode = 'none' | 'exporter' | 'five-tuple';
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4';
+
+export interface KafkaSaslConfig {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  /** Never in the file: read from the environment variable named by password_env. */
+  password: string;
+}
+
+export interface KafkaTlsConfig {
+  /** PEM file paths; read at start. */
+  ca_file?: string;
+  cert_file?: string;
+  key_file?: string;
+  reject_unauthorized: boolean;
+}
+
+export interface KafkaConfig {
+  brokers: string[];
+  client_id: string;
+  topic: string;
+  counters_topic: string;
+  /** Compacted topic holding template/sampling state; '' turns it off. */
+  state_topic: string;
+  framing: Framing;
+  key: KeyMode;
+  compression: Compression;
+  /** acks: -1 (all in-sync replicas), 1 (leader) or 0. */
+  acks: -1 | 0 | 1;
+  /** Producer request timeout. */
+  timeout_ms: number;
+  /** Try createTopics at start; a failure is a warning (auto-create is relied on). */
+  create_topics: boolean;
+  /** Partitions/replication used when flowgate creates its topics. */
+  topic_partitions: number;
+  replication_factor: number;
+  /** A produce request is sent when this many records or bytes are waiting, or after linger_ms. */
+  batch_max_records: number;
+  batch_max_bytes: number;
+  linger_ms: number;
+  /** Delimited framing: records are packed into Kafka messages of at most this size. */
+  delimited_max_bytes: number;
+  /** Outage buffer: records held while Kafka is unreachable; beyond it they are dropped and counted. */
+  buffer_max_records: number;
+  buffer_max_bytes: number;
+  /** Produce requests in flight at once. */
+  max_in_flight: number;
+  sasl?: KafkaSaslConfig;
+  tls?: KafkaTlsConfig;
+}
+
+export interface StateConfig {
+  directory: string;
+  /** How often learned templates/sampling state are written (and published with Kafka). */
+  save_interval_seconds: number;
+}
+
+export interface MetricsConfig {
+  host: string;
+  port: number;
+}
+
+export interface LogConfig {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  /** Bad-input log lines per reason per minute; the rest are counted and summarised. */
+  bad_input_per_minute: number;
+}
+
+export interface GatewayConfig {
+  listeners: ListenerConfig[];
+  decoder: DecoderConfig;
+  summary_interval_seconds: number;
+  kafka?: KafkaConfig;
+  state?: StateConfig;
+  metrics?: MetricsConfig;
+  log: LogConfig;
+}
