@@ -1,18 +1,23 @@
 // In-process bus: hands published batches to subscribers on the next turn of the event
 // loop, so a slow subscriber never runs inside the UDP receive path.
 
-import type { Bus, BusHandler, BusMessage } from './bus';
+import type { Bus, BusHandler, BusMessage, BusStats } from './bus';
 
 export class EmbeddedBus implements Bus {
   private readonly handlers: BusHandler[] = [];
   private queue: Array<[string, readonly BusMessage[]]> = [];
   private scheduled = false;
-  published = 0;
+  private readonly counts: BusStats = { accepted: 0, published: 0, dropped: {}, buffered: 0 };
   publishedBytes = 0;
 
   publish(topic: string, messages: readonly BusMessage[]): void {
-    this.published += messages.length;
-    for (const m of messages) this.publishedBytes += m.value.length;
+    let n = 0;
+    for (const m of messages) {
+      n += m.records;
+      this.publishedBytes += m.value.length;
+    }
+    this.counts.accepted += n;
+    this.counts.published += n;
     if (!this.handlers.length) return;
     this.queue.push([topic, messages]);
     if (!this.scheduled) {
@@ -23,6 +28,10 @@ export class EmbeddedBus implements Bus {
 
   subscribe(handler: BusHandler): void {
     this.handlers.push(handler);
+  }
+
+  stats(): BusStats {
+    return { ...this.counts, dropped: { ...this.counts.dropped } };
   }
 
   async close(): Promise<void> {

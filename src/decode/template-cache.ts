@@ -76,6 +76,8 @@ export class TemplateCache {
   private readonly perExporter = new Map<string, { templates: number; fields: number }>();
   private readonly compiled = new Map<string, CompiledTemplate>();
   expiredTotal = 0;
+  /** New or changed definitions (not refreshes): for metrics and for knowing state changed. */
+  learnedTotal = 0;
 
   constructor(
     readonly limits: TemplateLimits,
@@ -137,6 +139,7 @@ export class TemplateCache {
     u.templates++;
     u.fields += fields.length;
     this.perExporter.set(exporterKey, u);
+    this.learnedTotal++;
     return prev ? 'changed' : 'new';
   }
 

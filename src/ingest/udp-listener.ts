@@ -28,6 +28,8 @@ export class UdpListener {
   private socket: dgram.Socket | undefined;
   // Exporter objects are reused per source so per-datagram work stays small.
   private readonly exporters = new Map<string, Exporter>();
+  private errorHandler: (e: Error) => void = () => undefined;
+  errors = 0;
 
   constructor(readonly spec: ListenerSpec, private readonly onDatagram: DatagramHandler) {}
 
@@ -53,6 +55,16 @@ export class UdpListener {
         resolve();
       });
     });
+    // An unhandled 'error' event would end the process; a receive error ends one datagram.
+    socket.on('error', (e) => {
+      this.errors++;
+      this.errorHandler(e);
+    });
+  }
+
+  /** Called for socket errors after start (counted in `errors` as well). */
+  onError(fn: (e: Error) => void): void {
+    this.errorHandler = fn;
   }
 
   address(): { address: string; port: number } | undefined {
