@@ -1,100 +1,68 @@
-// config.yaml: the part the codec core and the embedded gateway need today. Issue #3 adds
-// the JSON Schema (ajv) validation, Kafka, state and metrics sections; until then unknown
-// sections are rejected by name so a typo does not pass silently.
+// Loading config.yaml: YAML → JSON Schema (ajv, filling in defaults) → semantic checks and
+// environment → GatewayConfig. Every mistake found is reported at once, one line each,
+// through ConfigError.
 
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { PROTOCOLS } from '../decode/types';
-import type { ProtocolChoice } from '../decode/datagram-decoder';
-import { parseListen, type ListenerSpec } from '../ingest/udp-listener';
+import Ajv, { type ValidateFunction } from 'ajv';
+import { buildConfig } from './build';
+import { explain } from './explain';
+import { envBrokers, type Env } from './kafka-section';
+import { ConfigError, ConfigReadError, renderProblems } from './problems';
+import { CONFIG_SCHEMA, EXPECTED_KEYWORD, type FileConfig, type JsonSchema } from './schema';
+import type { GatewayConfig } from './types';
+import { readYaml } from './yaml-source';
 
-export interface DecoderConfig {
-  template_expiry_seconds: number;
-  max_templates_per_exporter: number;
-  max_fields_per_template: number;
-  max_fields_per_exporter: number;
-  pending_max_bytes_per_exporter: number;
-  pending_max_bytes_total: number;
-  pending_max_age_seconds: number;
-  keep_unmapped_fields: boolean;
-}
+export { ConfigError, ConfigReadError } from './problems';
+export { CONFIG_SCHEMA, DEFAULT_DECODER_CONFIG } from './schema';
+export type {
+  Compression, DecoderConfig, Framing, GatewayConfig, KafkaConfig, KafkaSaslConfig, KafkaTlsConfig, KeyMode, ListenerConfig, LogConfig, MetricsConfig, StateConfig,
+} from './types';
 
-export interface GatewayConfig {
-  listeners: ListenerSpec[];
-  decoder: DecoderConfig;
-  summary_interval_seconds: number;
-}
+// Two compiled variants: with FLOWGATE_KAFKA_BROKERS set, a kafka section may leave brokers out.
+const validators = new Map<boolean, ValidateFunction<FileConfig>>();
 
-export const DEFAULT_DECODER_CONFIG: DecoderConfig = {
-  template_expiry_seconds: 1800,
-  max_templates_per_exporter: 1024,
-  max_fields_per_template: 512,
-  max_fields_per_exporter: 65536,
-  pending_max_bytes_per_exporter: 1 << 20,
-  pending_max_bytes_total: 64 << 20,
-  pending_max_age_seconds: 60,
-  keep_unmapped_fields: true,
-};
-
-const KNOWN_SECTIONS = new Set(['listeners', 'decoder', 'summary_interval_seconds', 'kafka', 'state', 'metrics', 'outputs']);
-
-export class ConfigError extends Error {}
-
-function fail(path: string, msg: string): never {
-  throw new ConfigError(`${path}: ${msg}`);
-}
-
-export function parseConfig(text: string, source = 'config'): GatewayConfig {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (e) {
-    throw new ConfigError(`${source}: not valid YAML: ${(e as Error).message}`);
+function validatorFor(brokersFromEnv: boolean): ValidateFunction<FileConfig> {
+  let v = validators.get(brokersFromEnv);
+  if (!v) {
+    const schema: JsonSchema = structuredClone(CONFIG_SCHEMA);
+    const kafka = schema.properties?.kafka;
+    if (brokersFromEnv && kafka) kafka.required = [];
+    // verbose: errors carry the failing schema and value, which the messages are worded from.
+    const ajv = new Ajv({ useDefaults: true, allErrors: true, verbose: true, allowUnionTypes: true });
+    ajv.addKeyword({ keyword: EXPECTED_KEYWORD, schemaType: 'string' });
+    v = ajv.compile<FileConfig>(schema);
+    validators.set(brokersFromEnv, v);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) fail(source, 'expected a mapping at the top level');
-  const d = doc as Record<string, unknown>;
-  for (const k of Object.keys(d)) if (!KNOWN_SECTIONS.has(k)) fail(`${source}: ${k}`, `unknown section; allowed: ${[...KNOWN_SECTIONS].join(', ')}`);
-  if (!Array.isArray(d.listeners) || d.listeners.length === 0) fail(`${source}: listeners`, 'a non-empty list of { listen: "HOST:PORT", protocol } is required');
-  const listeners = d.listeners.map((l: unknown, i: number): ListenerSpec => {
-    const at = `${source}: listeners[${i}]`;
-    if (typeof l !== 'object' || l === null) fail(at, 'expected { listen: "HOST:PORT", protocol: auto }');
-    const o = l as Record<string, unknown>;
-    if (typeof o.listen !== 'string') fail(`${at}.listen`, 'a "HOST:PORT" string is required, e.g. "0.0.0.0:2055"');
-    let hp: { host: string; port: number };
-    try {
-      hp = parseListen(o.listen);
-    } catch (e) {
-      fail(`${at}.listen`, (e as Error).message);
-    }
-    const protocol = o.protocol ?? 'auto';
-    if (typeof protocol !== 'string' || !(protocol === 'auto' || (PROTOCOLS as readonly string[]).includes(protocol))) {
-      fail(`${at}.protocol`, `${JSON.stringify(protocol)} is not one of auto, ${PROTOCOLS.join(', ')}`);
-    }
-    return { ...hp, protocol: protocol as ProtocolChoice };
-  });
-  const decoder = { ...DEFAULT_DECODER_CONFIG };
-  if (d.decoder !== undefined) {
-    if (typeof d.decoder !== 'object' || d.decoder === null) fail(`${source}: decoder`, 'expected a mapping');
-    for (const [k, v] of Object.entries(d.decoder as Record<string, unknown>)) {
-      if (!(k in decoder)) fail(`${source}: decoder.${k}`, `unknown key; allowed: ${Object.keys(decoder).join(', ')}`);
-      const def = (decoder as unknown as Record<string, unknown>)[k];
-      if (typeof def === 'boolean' ? typeof v !== 'boolean' : typeof v !== 'number' || !(v > 0)) {
-        fail(`${source}: decoder.${k}`, `${JSON.stringify(v)} is not ${typeof def === 'boolean' ? 'true or false' : 'a positive number'}`);
-      }
-      (decoder as unknown as Record<string, unknown>)[k] = v;
-    }
-  }
-  const summary = d.summary_interval_seconds ?? 10;
-  if (typeof summary !== 'number' || summary < 0) fail(`${source}: summary_interval_seconds`, 'a number of seconds >= 0 (0 turns the summary off)');
-  return { listeners, decoder, summary_interval_seconds: summary };
+  return v;
 }
 
-export function loadConfig(file: string): GatewayConfig {
+/**
+ * Validates config.yaml text and returns the configuration with every default filled in.
+ * `source` names the file in messages; `env` supplies the overrides and secrets
+ * (FLOWGATE_KAFKA_BROKERS, FLOWGATE_KAFKA_USERNAME, the variable named by password_env).
+ * Throws ConfigError listing every problem found.
+ */
+export function parseConfig(text: string, source = 'config.yaml', env: Env = process.env): GatewayConfig {
+  const yaml = readYaml(text);
+  if (yaml.problems.length) throw new ConfigError(renderProblems(source, yaml.problems));
+  const data = yaml.data;
+  if (data === null || data === undefined) {
+    throw new ConfigError(`${source}: the file is empty; it needs at least a listeners list, e.g. listeners: [{ listen: "0.0.0.0:2055" }]`);
+  }
+  const validate = validatorFor(envBrokers(env) !== undefined);
+  if (!validate(data)) throw new ConfigError(renderProblems(source, explain(validate.errors ?? [], CONFIG_SCHEMA, yaml, data)));
+  const { config, problems } = buildConfig(data, env, yaml.lineOf);
+  if (problems.length) throw new ConfigError(renderProblems(source, problems));
+  return config;
+}
+
+/** parseConfig on a file. An unreadable file throws ConfigReadError (a ConfigError). */
+export function loadConfig(file: string, env: Env = process.env): GatewayConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(`${file}: cannot read: ${(e as Error).message}`);
+    throw new ConfigReadError(`${file}: cannot read: ${(e as Error).message}`);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, env);
 }

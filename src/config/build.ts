@@ -1,0 +1,72 @@
+// Schema-valid file → GatewayConfig: addresses parsed, environment applied, and the checks a
+// schema cannot express (two listeners on one port, limits that contradict each other).
+
+import type { GatewayConfig, ListenerConfig, MetricsConfig } from './types';
+import type { FileConfig } from './schema';
+import { bindsConflict, checkBindAddress } from './address';
+import { buildKafka, ENV_BROKERS, envBrokers, type Env } from './kafka-section';
+import type { PathSegment, Problem } from './problems';
+
+type LineOf = (path: PathSegment[]) => number | undefined;
+
+function listeners(file: FileConfig, problems: Problem[], lineOf: LineOf): ListenerConfig[] {
+  const out: { spec: ListenerConfig; index: number }[] = [];
+  file.listeners.forEach((l, index) => {
+    const path = ['listeners', index, 'listen'];
+    const r = checkBindAddress(l.listen, false);
+    if (!r.ok) {
+      problems.push({ path, message: r.problem, line: lineOf(path) });
+      return;
+    }
+    const clash = out.find((o) => bindsConflict(o.spec, r.value));
+    if (clash) {
+      const other = file.listeners[clash.index].listen;
+      problems.push({ path, message: `${JSON.stringify(l.listen)} overlaps listeners[${clash.index}] (${JSON.stringify(other)}): both cannot bind the same UDP port; use one listener or different ports`, line: lineOf(path) });
+    }
+    out.push({ spec: { ...r.value, protocol: l.protocol }, index });
+  });
+  return out.map((o) => o.spec);
+}
+
+function metrics(file: FileConfig, problems: Problem[], lineOf: LineOf): MetricsConfig | undefined {
+  if (!file.metrics) return undefined;
+  const r = checkBindAddress(file.metrics.listen, true);
+  if (r.ok) return r.value;
+  const path = ['metrics', 'listen'];
+  problems.push({ path, message: r.problem, line: lineOf(path) });
+  return undefined;
+}
+
+function limits(file: FileConfig, problems: Problem[], lineOf: LineOf): void {
+  const d = file.decoder;
+  if (d.pending_max_bytes_per_exporter > d.pending_max_bytes_total) {
+    const path = ['decoder', 'pending_max_bytes_per_exporter'];
+    problems.push({ path, message: `${d.pending_max_bytes_per_exporter} is larger than decoder.pending_max_bytes_total (${d.pending_max_bytes_total}); one exporter cannot hold more than all of them`, line: lineOf(path) });
+  }
+  if (file.outputs && file.outputs.length > 0) {
+    problems.push({ path: ['outputs'], message: 'converters are not available in this version; remove the outputs section (or leave it empty)', line: lineOf(['outputs']) });
+  }
+}
+
+export function buildConfig(file: FileConfig, env: Env, lineOf: LineOf): { config: GatewayConfig; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const config: GatewayConfig = {
+    listeners: listeners(file, problems, lineOf),
+    decoder: { ...file.decoder },
+    summary_interval_seconds: file.summary_interval_seconds,
+    log: { ...file.log },
+  };
+  limits(file, problems, lineOf);
+  if (file.kafka) {
+    const k = buildKafka(file.kafka, env, lineOf);
+    config.kafka = k.kafka;
+    problems.push(...k.problems);
+  } else if (envBrokers(env)) {
+    // Silently ignoring it would leave an operator wondering why nothing reaches Kafka.
+    problems.push({ path: [], message: `${ENV_BROKERS} is set but the file has no kafka section; add "kafka: {}" to publish to Kafka, or unset ${ENV_BROKERS}` });
+  }
+  if (file.state) config.state = { ...file.state };
+  const m = metrics(file, problems, lineOf);
+  if (m) config.metrics = m;
+  return { config, problems };
+}

@@ -1,0 +1,303 @@
+// The JSON Schema of config.yaml (draft-07, as ajv 8 runs it by default). It is the single
+// description of the file: ajv validates against it and fills in the defaults, the error
+// translator reads its descriptions and `x-expected` hints to say what is allowed, and
+// docs/CONFIG.md is checked against it by a test so the reference cannot drift.
+//
+// `x-expected` is our annotation keyword: the human wording of what a value must look like,
+// used where the bare constraint (a regex, a type) would not help an operator.
+
+import type { DecoderConfig, LogConfig, StateConfig } from './types';
+import type { ProtocolChoice } from '../decode/datagram-decoder';
+
+export type JsonType = 'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean' | 'null';
+
+// A type alias, not an interface, so it stays assignable to ajv's index-signature SchemaObject.
+export type JsonSchema = {
+  $schema?: string;
+  title?: string;
+  description?: string;
+  type?: JsonType | JsonType[];
+  default?: unknown;
+  enum?: readonly (string | number)[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean;
+  items?: JsonSchema;
+  minItems?: number;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  not?: JsonSchema;
+  'x-expected'?: string;
+};
+
+export const EXPECTED_KEYWORD = 'x-expected';
+
+/** The file's shape once the schema has passed and ajv has filled in the defaults. */
+export interface FileListener {
+  listen: string;
+  protocol: ProtocolChoice;
+}
+
+export interface FileKafkaSasl {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username?: string;
+  password_env: string;
+}
+
+export interface FileKafkaTls {
+  ca_file?: string;
+  cert_file?: string;
+  key_file?: string;
+  reject_unauthorized: boolean;
+}
+
+export interface FileKafka {
+  /** Optional here only because FLOWGATE_KAFKA_BROKERS may supply it. */
+  brokers?: string[];
+  client_id: string;
+  topic: string;
+  counters_topic: string;
+  state_topic: string;
+  framing: 'raw' | 'delimited';
+  key: 'none' | 'exporter' | 'five-tuple';
+  compression: 'none' | 'gzip' | 'snappy' | 'lz4';
+  acks: -1 | 0 | 1;
+  timeout_ms: number;
+  create_topics: boolean;
+  topic_partitions: number;
+  replication_factor: number;
+  batch_max_records: number;
+  batch_max_bytes: number;
+  linger_ms: number;
+  delimited_max_bytes: number;
+  buffer_max_records: number;
+  buffer_max_bytes: number;
+  max_in_flight: number;
+  sasl?: FileKafkaSasl;
+  tls?: boolean | FileKafkaTls;
+}
+
+export interface FileConfig {
+  listeners: FileListener[];
+  decoder: DecoderConfig;
+  summary_interval_seconds: number;
+  kafka?: FileKafka;
+  state?: StateConfig;
+  metrics?: { listen: string };
+  log: LogConfig;
+  outputs?: unknown[];
+}
+
+export const DEFAULT_DECODER_CONFIG: DecoderConfig = {
+  template_expiry_seconds: 1800,
+  max_templates_per_exporter: 1024,
+  max_fields_per_template: 512,
+  max_fields_per_exporter: 65536,
+  pending_max_bytes_per_exporter: 1 << 20,
+  pending_max_bytes_total: 64 << 20,
+  pending_max_age_seconds: 60,
+  keep_unmapped_fields: true,
+};
+
+export const DEFAULT_PASSWORD_ENV = 'FLOWGATE_KAFKA_PASSWORD';
+export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9590';
+
+const int = (description: string, dflt: number, minimum: number, maximum?: number): JsonSchema => ({
+  type: 'integer', description, default: dflt, minimum, ...(maximum === undefined ? {} : { maximum }),
+});
+
+// Kafka's own rule for topic names (legal characters, at most 249 of them).
+const TOPIC_PATTERN = '^[A-Za-z0-9._-]+$';
+const TOPIC_EXPECTED = 'a Kafka topic name: letters, digits, ".", "_" and "-", at most 249 characters';
+
+const LISTENER: JsonSchema = {
+  type: 'object',
+  description: 'One UDP socket.',
+  'x-expected': 'a mapping like { listen: "0.0.0.0:2055", protocol: auto }',
+  additionalProperties: false,
+  required: ['listen'],
+  properties: {
+    listen: {
+      type: 'string',
+      description: 'Address to bind: "IPv4:PORT", "[IPv6]:PORT" or ":PORT" (all IPv4 addresses). Port 0 binds any free port.',
+      // Shape only; the host is checked to be an IP address and the port to be 0-65535 afterwards,
+      // so those mistakes get their own precise message.
+      pattern: '^(\\[[^\\]]*\\]|[^:\\[\\]]*):[0-9]+$',
+      'x-expected': '"HOST:PORT" with HOST an IPv4 address, [IPv6] in brackets or empty, e.g. "0.0.0.0:2055", "[::]:2055" or ":2055"',
+    },
+    protocol: {
+      type: 'string',
+      description: 'Datagram format on this socket; auto tells NetFlow v5/v9, IPFIX and sFlow apart by their version field.',
+      enum: ['auto', 'netflow5', 'netflow9', 'ipfix', 'sflow'],
+      default: 'auto',
+    },
+  },
+};
+
+const D = DEFAULT_DECODER_CONFIG;
+const DECODER: JsonSchema = {
+  type: 'object',
+  description: 'Limits of the template cache and of the queue of data waiting for its template.',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    template_expiry_seconds: { type: 'number', exclusiveMinimum: 0, default: D.template_expiry_seconds, description: 'A NetFlow v9/IPFIX template not refreshed for this long is forgotten.' },
+    max_templates_per_exporter: int('Templates kept per exporter; beyond it the oldest is evicted.', D.max_templates_per_exporter, 1),
+    max_fields_per_template: int('Templates with more fields are rejected as malformed.', D.max_fields_per_template, 1),
+    max_fields_per_exporter: int('Total template fields kept per exporter.', D.max_fields_per_exporter, 1),
+    pending_max_bytes_per_exporter: int('Bytes of data sets held per exporter while their template is unknown.', D.pending_max_bytes_per_exporter, 1),
+    pending_max_bytes_total: int('Bytes of data sets held in all, across exporters, while their templates are unknown.', D.pending_max_bytes_total, 1),
+    pending_max_age_seconds: { type: 'number', exclusiveMinimum: 0, default: D.pending_max_age_seconds, description: 'Held data sets older than this are dropped (and counted as lost).' },
+    keep_unmapped_fields: { type: 'boolean', default: D.keep_unmapped_fields, description: 'Carry fields with no canonical slot (vendor, unknown) as extra_fields.' },
+  },
+};
+
+const SASL: JsonSchema = {
+  type: 'object',
+  description: 'SASL authentication. The password is never in the file: it is read from the environment variable named by password_env.',
+  additionalProperties: false,
+  required: ['mechanism'],
+  properties: {
+    mechanism: { type: 'string', enum: ['plain', 'scram-sha-256', 'scram-sha-512'], description: 'SASL mechanism.' },
+    username: { type: 'string', minLength: 1, description: 'SASL user; FLOWGATE_KAFKA_USERNAME overrides it.' },
+    password_env: {
+      type: 'string',
+      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+      default: DEFAULT_PASSWORD_ENV,
+      description: 'Name of the environment variable holding the SASL password.',
+      'x-expected': 'an environment variable name such as FLOWGATE_KAFKA_PASSWORD',
+    },
+    password: {
+      not: {},
+      description: 'secrets are not read from config files; remove it and export the password in the environment variable named by kafka.sasl.password_env (default FLOWGATE_KAFKA_PASSWORD)',
+    },
+  },
+};
+
+const TLS: JsonSchema = {
+  type: ['boolean', 'object'],
+  description: 'TLS to the brokers: true uses the system CAs; a mapping names PEM files (paths relative to the working directory).',
+  'x-expected': 'true (system CAs) or a mapping { ca_file, cert_file, key_file, reject_unauthorized }',
+  additionalProperties: false,
+  properties: {
+    ca_file: { type: 'string', minLength: 1, description: 'PEM file of the CA(s) that signed the brokers\' certificates (default: system CAs).' },
+    cert_file: { type: 'string', minLength: 1, description: 'PEM client certificate (mutual TLS); needs key_file.' },
+    key_file: { type: 'string', minLength: 1, description: 'PEM private key of cert_file.' },
+    reject_unauthorized: { type: 'boolean', default: true, description: 'Refuse brokers whose certificate does not verify. Turn off only for tests.' },
+  },
+};
+
+const KAFKA: JsonSchema = {
+  type: 'object',
+  description: 'Publish to Kafka. Omit the section to use the embedded in-process bus.',
+  additionalProperties: false,
+  required: ['brokers'],
+  properties: {
+    brokers: {
+      type: 'array',
+      minItems: 1,
+      description: 'Bootstrap brokers. FLOWGATE_KAFKA_BROKERS (comma-separated) overrides the list.',
+      'x-expected': 'a non-empty list of "host:port", e.g. ["127.0.0.1:9092"]',
+      items: {
+        type: 'string',
+        // kafkajs splits broker strings at ':', so IPv6 literals cannot work; say so up front.
+        pattern: '^[A-Za-z0-9._-]+:[0-9]+$',
+        'x-expected': '"host:port" with a host name or IPv4 address (kafkajs cannot take IPv6 literals; use a host name)',
+      },
+    },
+    client_id: { type: 'string', minLength: 1, default: 'flowgate', description: 'Kafka client id, as seen in broker logs and quotas.' },
+    topic: { type: 'string', pattern: TOPIC_PATTERN, maxLength: 249, default: 'flows', 'x-expected': TOPIC_EXPECTED, description: 'Topic of the canonical flow records.' },
+    counters_topic: { type: 'string', pattern: TOPIC_PATTERN, maxLength: 249, default: 'flow-counters', 'x-expected': TOPIC_EXPECTED, description: 'Topic of sFlow counter samples.' },
+    state_topic: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9._-]*$',
+      maxLength: 249,
+      default: 'flowgate-state',
+      'x-expected': `${TOPIC_EXPECTED}, or "" to turn it off`,
+      description: 'Compacted topic holding learned templates and sampling state; "" turns it off.',
+    },
+    framing: { type: 'string', enum: ['raw', 'delimited'], default: 'raw', description: 'raw: one FlowMessage per Kafka message; delimited: varint-length-prefixed FlowMessages packed into each message.' },
+    key: { type: 'string', enum: ['none', 'exporter', 'five-tuple'], default: 'none', description: 'Message key: none (round-robin), exporter address, or a symmetric five-tuple (both directions get the same key).' },
+    compression: { type: 'string', enum: ['none', 'gzip', 'snappy', 'lz4'], default: 'none', description: 'Producer batch compression.' },
+    acks: { type: 'integer', enum: [-1, 0, 1], default: -1, description: '-1: all in-sync replicas; 1: the leader; 0: no acknowledgement.' },
+    timeout_ms: int('Produce request timeout; also how long shutdown waits for undelivered records.', 30000, 1),
+    create_topics: { type: 'boolean', default: true, description: 'Create the topics at start; a failure is only a warning (auto-created topics are relied on).' },
+    // 1 matches what a broker's auto-create gives (num.partitions=1), so the topic looks the
+    // same whichever side created it; raise it for parallel consumers.
+    topic_partitions: int('Partitions of the topics flowgate creates.', 1, 1),
+    replication_factor: int('Replication factor of the topics flowgate creates.', 1, 1, 32767),
+    batch_max_records: int('Records per produce request: one goes out when this many records or batch_max_bytes are waiting, or after linger_ms.', 10000, 1),
+    batch_max_bytes: int('Bytes per produce request (see batch_max_records).', 1048576, 1),
+    linger_ms: int('Longest a record waits for its produce request to fill.', 20, 0),
+    delimited_max_bytes: int('delimited framing: largest Kafka message records are packed into.', 1000000, 1024),
+    buffer_max_records: int('Outage buffer: records held while Kafka is unreachable; beyond it records are dropped and counted.', 1000000, 1),
+    buffer_max_bytes: int('Outage buffer limit in bytes.', 268435456, 1),
+    max_in_flight: int('Produce requests in flight at once.', 4, 1),
+    sasl: SASL,
+    tls: TLS,
+  },
+};
+
+export const CONFIG_SCHEMA: JsonSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'flowgate config.yaml',
+  type: 'object',
+  'x-expected': 'a mapping of sections (listeners, decoder, kafka, ...)',
+  additionalProperties: false,
+  required: ['listeners'],
+  properties: {
+    listeners: {
+      type: 'array',
+      minItems: 1,
+      description: 'UDP sockets to receive flow datagrams on.',
+      'x-expected': 'a non-empty list of { listen: "HOST:PORT", protocol: auto }',
+      items: LISTENER,
+    },
+    decoder: DECODER,
+    summary_interval_seconds: { type: 'number', minimum: 0, default: 10, description: 'Seconds between one-line summaries of what arrived; 0 turns them off.' },
+    kafka: KAFKA,
+    state: {
+      type: 'object',
+      description: 'Persist learned templates and sampling state so a restart decodes at once.',
+      additionalProperties: false,
+      required: ['directory'],
+      properties: {
+        directory: { type: 'string', minLength: 1, 'x-expected': 'a directory path, e.g. ./state', description: 'Directory of the state files (created if missing; relative to the working directory).' },
+        save_interval_seconds: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'Seconds between saves (and state-topic publications with Kafka).' },
+      },
+    },
+    metrics: {
+      type: 'object',
+      description: 'Prometheus /metrics endpoint. Omit the section to serve none.',
+      additionalProperties: false,
+      properties: {
+        listen: {
+          type: 'string',
+          default: DEFAULT_METRICS_LISTEN,
+          pattern: '^(\\[[^\\]]*\\]|[^:\\[\\]]*):[0-9]+$',
+          description: 'HTTP address of /metrics; keep it on localhost unless a scraper elsewhere needs it.',
+          'x-expected': '"HOST:PORT", e.g. "127.0.0.1:9590" or "[::1]:9590"',
+        },
+      },
+    },
+    log: {
+      type: 'object',
+      description: 'Structured (JSON) logs on stdout.',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'], default: 'info', description: 'Lowest level logged.' },
+        bad_input_per_minute: int('Bad-input log lines per reason per minute; the rest are only counted.', 10, 0),
+      },
+    },
+    outputs: {
+      type: 'array',
+      description: 'Format converters (a later version); must be empty or absent today.',
+      items: { type: 'object' },
+    },
+  },
+};
