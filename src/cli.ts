@@ -45,6 +45,23 @@ function main(argv: string[]): void {
     });
 
   program
+    .command('check-config')
+    .description('validate a configuration file as `run` would (environment included); exit 0 valid, 2 invalid, 1 unreadable')
+    .argument('[file]', 'configuration file (same as -c)')
+    .option('-c, --config <file>', 'configuration file (default: config.yaml)')
+    .allowExcessArguments(false)
+    .action((file: string | undefined, o: { config?: string }) => {
+      if (file && o.config && file !== o.config) throw new InvalidArgumentError(`two files given (${o.config} and ${file}); give one`);
+      // Loaded on use, like replay: the other commands need none of the config checker.
+      import('./commands/check-config').then((m) => {
+        process.exitCode = m.runCheckConfig(o.config ?? file ?? 'config.yaml');
+      }, (e: unknown) => {
+        process.stderr.write(`flowgate: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exitCode = 1;
+      });
+    });
+
+  program
     .command('run')
     .description('run the gateway: UDP listeners → decoder → canonical records on the bus')
     .option('-c, --config <file>', 'configuration file', 'config.yaml')
