@@ -28,7 +28,7 @@ describe('gateway on the embedded bus', () => {
       bus.subscribe((topic, msgs) => {
         if (topic === 'flows') for (const m of msgs) got.push(m.value);
       });
-      const gw = new Gateway(parseConfig('listeners: [{ listen: "127.0.0.1:0", protocol: auto }]\nsummary_interval_seconds: 0'), bus, () => undefined);
+      const gw = new Gateway(parseConfig('listeners: [{ listen: "127.0.0.1:0", protocol: auto }]\nsummary_interval_seconds: 0'), { bus, log: { debug() {}, info() {}, warn() {}, error() {} } });
       await gw.start();
       const sock = dgram.createSocket('udp4');
       try {

@@ -242,11 +242,11 @@ export class KafkaBus implements Bus {
       .then(
         () => {
           this.inFlight--;
+          this.setHealthy(true);
           this.counts.published += records;
           this.counts.buffered -= records;
           this.bufferedBytes -= bytes;
           this.observer.batchSent(topic, records, messages.length, Number(process.hrtime.bigint() - started) / 1e9);
-          this.setHealthy(true);
           this.pump();
         },
         (e: unknown) => {

@@ -1,23 +1,27 @@
-// `flowgate run [-c config.yaml]`: the gateway. Today: UDP listeners into the embedded bus
-// with a periodic summary; Kafka, metrics and state persistence come with issue #3.
+// `flowgate run [-c config.yaml]`: the gateway. Assembles it from the config, and on SIGINT /
+// SIGTERM stops the listeners, saves state and flushes the bus before exiting.
 
-import { EmbeddedBus } from '../bus/embedded-bus';
 import { loadConfig } from '../config/config';
-import { Gateway } from '../runtime/gateway';
+import { startGateway } from '../runtime/assemble';
 
 export async function runGateway(configFile: string): Promise<void> {
   const config = loadConfig(configFile);
-  const gateway = new Gateway(config, new EmbeddedBus());
-  await gateway.start();
+  const running = await startGateway(config);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`${JSON.stringify({ level: 'info', msg: 'stopping', signal })}\n`);
-    gateway.stop().then(() => process.exit(0), (e: unknown) => {
-      process.stderr.write(`${String(e)}\n`);
-      process.exit(1);
-    });
+    running.log.info({ signal }, 'stopping: flushing buffers and saving state');
+    running.stop().then(
+      () => {
+        running.log.info({}, 'stopped');
+        process.exit(0);
+      },
+      (e: unknown) => {
+        running.log.error({ error: String(e) }, 'stop failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,12 +1,18 @@
-// Wires the data path top to bottom: listeners → decoder → canonical encoder → bus, and
-// prints a one-line summary of what it received at an interval.
+// Wires the data path top to bottom: listeners → decoder → canonical encoder → framing →
+// bus, with the template state restored before the first datagram and saved as it changes,
+// metrics for every step and a one-line summary at an interval.
 
 import { WireBatch } from '../canonical/wire-batch';
-import type { Bus, BusMessage } from '../bus/bus';
-import type { GatewayConfig } from '../config/config';
+import { encodeCounters } from '../canonical/counters-encoder';
+import type { Bus, BusLog, BusMessage } from '../bus/bus';
+import { COUNTERS_SCHEMA_NAME, RecordFramer, framingHeaders } from '../bus/record-framer';
+import type { GatewayConfig } from '../config/types';
 import { DatagramDecoder, type ProtocolChoice } from '../decode/datagram-decoder';
-import type { Exporter } from '../decode/types';
+import type { DecodeOutput, Exporter } from '../decode/types';
 import { UdpListener } from '../ingest/udp-listener';
+import type { RateLimitedLog } from '../log/rate-limited';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { StateKeeper } from '../state/state-keeper';
 
 export const FLOW_TOPIC = 'flows';
 export const COUNTERS_TOPIC = 'flow-counters';
@@ -20,20 +26,43 @@ export interface GatewayStats {
   exporters: Set<string>;
 }
 
+export interface GatewayParts {
+  bus: Bus;
+  log: BusLog;
+  /** Rate-limited log for bad input (malformed datagrams are normal on an open port). */
+  badInput?: RateLimitedLog;
+  metrics?: GatewayMetrics;
+  state?: StateKeeper;
+  /** Summary lines go here (default: the log at info). */
+  summary?: (fields: Record<string, unknown>) => void;
+}
+
+const NOOP_LOG: BusLog = { debug() {}, info() {}, warn() {}, error() {} };
+
 export class Gateway {
   readonly decoder: DatagramDecoder;
   readonly listeners: UdpListener[];
   readonly stats: GatewayStats = { datagrams: 0, records: 0, counters: 0, errors: {}, sequenceGaps: 0, exporters: new Set() };
+  readonly topic: string;
+  readonly countersTopic: string;
+  private readonly bus: Bus;
+  private readonly log: BusLog;
+  private readonly framer: RecordFramer;
+  private readonly countersHeaders = framingHeaders('raw', COUNTERS_SCHEMA_NAME);
   // One reused batch: the decoder writes a datagram's records into it as protobuf.
   private readonly batch = new WireBatch();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private lastLearned = 0;
+  private lastExpired = 0;
+  private stateVersion = -1;
 
-  constructor(
-    private readonly config: GatewayConfig,
-    private readonly bus: Bus,
-    private readonly log: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
-  ) {
+  constructor(private readonly config: GatewayConfig, private readonly parts: GatewayParts) {
     const c = config.decoder;
+    this.bus = parts.bus;
+    this.log = parts.log ?? NOOP_LOG;
+    this.topic = config.kafka?.topic ?? FLOW_TOPIC;
+    this.countersTopic = config.kafka?.counters_topic ?? COUNTERS_TOPIC;
+    this.framer = new RecordFramer(config.kafka?.framing ?? 'raw', config.kafka?.key ?? 'none', config.kafka?.delimited_max_bytes);
     this.decoder = new DatagramDecoder({
       keepUnmapped: c.keep_unmapped_fields,
       templateLimits: {
@@ -49,34 +78,95 @@ export class Gateway {
       },
     });
     this.listeners = config.listeners.map((spec) => new UdpListener(spec, (b, ex, t, p) => this.onDatagram(b, ex, t, p)));
+    const m = parts.metrics;
+    if (m) {
+      m.onCollect(() => {
+        const t = this.decoder.state.templates;
+        m.setTemplatesActive(t.size);
+        m.setPendingBytes(this.decoder.state.pending.bytes);
+        if (t.learnedTotal > this.lastLearned) m.templatesLearned(t.learnedTotal - this.lastLearned);
+        if (t.expiredTotal > this.lastExpired) m.templatesExpired(t.expiredTotal - this.lastExpired);
+        this.lastLearned = t.learnedTotal;
+        this.lastExpired = t.expiredTotal;
+      });
+    }
   }
 
+  /** The state keeper needs the decoder's state, so it is attached after construction. */
+  attachState(keeper: StateKeeper): void {
+    this.parts.state = keeper;
+  }
+
+  /** Restores state, then opens the sockets: the first datagram already finds its templates. */
   async start(): Promise<void> {
-    for (const l of this.listeners) await l.start();
+    if (this.parts.state) {
+      const n = await this.parts.state.restore();
+      this.parts.metrics?.setStateRestoredTemplates(n);
+      this.stateVersion = this.stateMark();
+    }
     for (const l of this.listeners) {
+      await l.start();
       const a = l.address();
-      this.log(JSON.stringify({ level: 'info', msg: 'listening', address: a?.address, port: a?.port, protocol: l.spec.protocol }));
+      const name = a ? `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}` : `${l.spec.host}:${l.spec.port}`;
+      const lm = this.parts.metrics?.listener(name, l.spec.protocol);
+      if (lm) l.onError(() => lm.receiveError());
+      else l.onError(() => undefined);
+      this.log.info({ address: a?.address, port: a?.port, protocol: l.spec.protocol }, 'listening');
     }
     if (this.config.summary_interval_seconds > 0) {
-      this.timer = setInterval(() => this.log(this.summaryLine()), this.config.summary_interval_seconds * 1000);
-      this.timer.unref();
+      this.every(this.config.summary_interval_seconds * 1000, () => this.emitSummary());
+    }
+    if (this.parts.state && this.config.state) {
+      this.every(this.config.state.save_interval_seconds * 1000, () => this.saveState(false));
     }
   }
 
+  /** Closes the sockets, saves state, flushes the bus. Nothing held is silently lost. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    for (const t of this.timers) clearInterval(t);
     for (const l of this.listeners) await l.stop();
+    this.saveState(true);
     await this.bus.close();
-    this.log(this.summaryLine());
+    this.emitSummary();
   }
 
-  summaryLine(): string {
+  summaryFields(): Record<string, unknown> {
     const s = this.stats;
-    return JSON.stringify({
-      level: 'info', msg: 'summary', datagrams: s.datagrams, records: s.records, counter_samples: s.counters,
-      exporters: s.exporters.size, sequence_gaps: s.sequenceGaps, templates: this.decoder.state.templates.size,
-      pending_bytes: this.decoder.state.pending.bytes, errors: s.errors,
-    });
+    const b = this.bus.stats();
+    return {
+      datagrams: s.datagrams, records: s.records, counter_samples: s.counters, exporters: s.exporters.size,
+      sequence_gaps: s.sequenceGaps, templates: this.decoder.state.templates.size, pending_bytes: this.decoder.state.pending.bytes,
+      published: b.published, buffered: b.buffered, dropped: b.dropped, errors: s.errors,
+    };
+  }
+
+  private emitSummary(): void {
+    const f = this.summaryFields();
+    if (this.parts.summary) this.parts.summary(f);
+    else this.log.info(f, 'summary');
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private stateMark(): number {
+    const t = this.decoder.state.templates;
+    return t.learnedTotal * 1e6 + t.expiredTotal + t.size;
+  }
+
+  private saveState(force: boolean): void {
+    const keeper = this.parts.state;
+    if (!keeper) return;
+    const mark = this.stateMark();
+    if (!force && mark === this.stateVersion) return;
+    this.stateVersion = mark;
+    const before = keeper.counts.saveErrors;
+    keeper.save();
+    if (keeper.counts.saveErrors > before) this.parts.metrics?.stateSaveError();
+    else this.parts.metrics?.stateSaved();
   }
 
   private onDatagram(b: Buffer, exporter: Exporter, receivedUs: number, protocol: ProtocolChoice): void {
@@ -91,12 +181,24 @@ export class Gateway {
     s.records += batch.count;
     s.counters += out.counters.length;
     s.sequenceGaps += out.sequenceGap;
-    for (const e of out.errors) s.errors[e.reason] = (s.errors[e.reason] ?? 0) + e.count;
-    if (batch.count) {
-      const values = batch.messages();
-      const msgs: BusMessage[] = new Array(values.length);
-      for (let i = 0; i < values.length; i++) msgs[i] = { key: null, value: values[i] };
-      this.bus.publish(FLOW_TOPIC, msgs);
+    if (out.errors.length) this.countErrors(out, exporter);
+    this.parts.metrics?.observeDatagram(exporter.addressText, b.length, out, batch.count);
+    if (batch.count) this.bus.publish(this.topic, this.framer.frame(batch, exporter));
+    if (out.counters.length) this.publishCounters(out);
+  }
+
+  private countErrors(out: DecodeOutput, exporter: Exporter): void {
+    const s = this.stats;
+    for (const e of out.errors) {
+      s.errors[e.reason] = (s.errors[e.reason] ?? 0) + e.count;
+      // Held data is not an error yet: it decodes when the template comes.
+      if (e.reason !== 'template_missing') this.parts.badInput?.badInput(e.reason, e.detail, { exporter: exporter.key, protocol: out.protocol ?? 'unknown' });
     }
+  }
+
+  private publishCounters(out: DecodeOutput): void {
+    const msgs: BusMessage[] = [];
+    for (const c of out.counters) msgs.push({ key: null, value: encodeCounters(c), headers: this.countersHeaders, records: 0 });
+    this.bus.publish(this.countersTopic, msgs);
   }
 }

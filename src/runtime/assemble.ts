@@ -1,0 +1,98 @@
+// Builds a running gateway from a validated config: logger, metrics (and their HTTP
+// endpoint), the bus (Kafka or embedded), state keeper, then the gateway itself. `flowgate
+// run` and the end-to-end tests both start the gateway through here, so tests exercise the
+// same assembly operators get.
+
+import type { Logger } from 'pino';
+import { EmbeddedBus } from '../bus/embedded-bus';
+import { KafkaBus, type KafkaBusObserver } from '../bus/kafka-bus';
+import { ensureTopics } from '../bus/topic-setup';
+import type { Bus } from '../bus/bus';
+import type { GatewayConfig } from '../config/types';
+import { createLogger } from '../log/logger';
+import { RateLimitedLog } from '../log/rate-limited';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { startMetricsServer } from '../metrics/metrics-server';
+import { StateKeeper } from '../state/state-keeper';
+import { Gateway } from './gateway';
+
+export interface RunningGateway {
+  gateway: Gateway;
+  bus: Bus;
+  metrics: GatewayMetrics;
+  /** Bound address of /metrics, when configured. */
+  metricsAddress?: { host: string; port: number };
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+export interface AssembleOptions {
+  /** Log destination (default stdout). */
+  destination?: { write(line: string): void };
+  /** Use this bus instead of building one (tests). */
+  bus?: Bus;
+}
+
+function metricsObserver(m: GatewayMetrics): KafkaBusObserver {
+  return {
+    batchSent(topic, records, _messages, seconds) {
+      const t = m.topic(topic);
+      t.batch();
+      t.published(records);
+      m.observeProduceLatency(seconds);
+    },
+    sendFailed(topic, error) {
+      m.topic(topic).produceError(error);
+    },
+    dropped(reason, records) {
+      m.kafkaDropped(reason, records);
+    },
+    connected(up) {
+      m.setKafkaConnected(up);
+    },
+  };
+}
+
+export async function startGateway(config: GatewayConfig, o: AssembleOptions = {}): Promise<RunningGateway> {
+  const log = createLogger({ level: config.log.level, destination: o.destination });
+  const badInput = new RateLimitedLog(log, { perMinute: config.log.bad_input_per_minute });
+  const metrics = new GatewayMetrics();
+  let server: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  if (config.metrics) {
+    server = await startMetricsServer(metrics.registry, config.metrics);
+    log.info({ address: server.address }, 'metrics: serving /metrics');
+  }
+  let bus: Bus;
+  let state: StateKeeper | undefined;
+  if (o.bus) bus = o.bus;
+  else if (config.kafka) {
+    const kb = new KafkaBus(config.kafka, log, metricsObserver(metrics));
+    await ensureTopics(kb.kafka, config.kafka, log);
+    await kb.start();
+    metrics.onCollect(() => metrics.setKafkaBuffered(kb.stats().buffered, kb.bufferedByteCount));
+    bus = kb;
+  } else {
+    bus = new EmbeddedBus();
+  }
+  const kafkaState = config.kafka && config.kafka.state_topic && bus instanceof KafkaBus
+    ? { client: bus.kafka, bus, topic: config.kafka.state_topic, groupPrefix: config.kafka.client_id, loadTimeoutMs: Math.min(config.kafka.timeout_ms, 15_000) }
+    : undefined;
+  const gateway = new Gateway(config, { bus, log, badInput, metrics });
+  if (config.state || kafkaState) {
+    state = new StateKeeper(gateway.decoder.state, { directory: config.state?.directory, kafka: kafkaState }, log);
+    gateway.attachState(state);
+  }
+  await gateway.start();
+  return {
+    gateway,
+    bus,
+    metrics,
+    metricsAddress: server?.address,
+    log,
+    async stop() {
+      await gateway.stop();
+      badInput.close();
+      if (server) await server.close();
+    },
+  };
+}
