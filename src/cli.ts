@@ -72,6 +72,33 @@ function main(argv: string[]): void {
       });
     });
 
+  program
+    .command('replay')
+    .description("send a capture's flow datagrams to a gateway, one UDP socket per original exporter; summary JSON on stderr")
+    .argument('<file>', 'capture file (pcap or pcapng)')
+    .requiredOption('--to <host:port>', 'where to send: 127.0.0.1:2055, [::1]:2055 or host:2055')
+    .option('--rate <n>', 'datagrams per second over all exporters: 5000, 5000/s, 5k, 1M (default: as fast as the socket takes them)')
+    .option('--timing <mode>', 'asap, or original to reproduce the capture inter-arrival times', 'asap')
+    .option('--speed <x>', 'with --timing original: replay x times faster')
+    .option('--loop <n>', 'passes over the capture; 0 = until Ctrl-C', '1')
+    .option('--rewrite-sequence', 'keep header sequence numbers continuous across loops (default when --loop is not 1)')
+    .option('--no-rewrite-sequence', 'send sequence numbers exactly as captured in every loop')
+    .option('--retime', 'set header export times (v5/v9 unix secs, IPFIX export time) to the send time', false)
+    .option('--port <n>', 'replay only datagrams originally sent to this UDP port')
+    .option('--max-exporters <n>', 'refuse captures with more original exporters (each needs a socket)', '1024')
+    .option('--progress', 'print a progress line every 5 s when stderr is a terminal', false)
+    .action((file: string, o: import('./commands/replay').ReplayCommandOptions) => {
+      // Loaded on use: the other commands need none of the replay modules.
+      import('./commands/replay')
+        .then((m) => m.runReplay(file, o))
+        .then((code) => {
+          process.exitCode = code;
+        }, (e: unknown) => {
+          process.stderr.write(`flowgate: ${e instanceof Error ? e.message : String(e)}\n`);
+          process.exitCode = 1;
+        });
+    });
+
   program.parse(argv);
 }
 
