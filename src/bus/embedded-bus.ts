@@ -10,6 +10,9 @@ export class EmbeddedBus implements Bus {
   private readonly counts: BusStats = { accepted: 0, published: 0, dropped: {}, buffered: 0 };
   publishedBytes = 0;
 
+  /** `onPublished` feeds the records-published metric (the Kafka bus reports per batch). */
+  constructor(private readonly onPublished: (topic: string, records: number) => void = () => undefined) {}
+
   publish(topic: string, messages: readonly BusMessage[]): void {
     let n = 0;
     for (const m of messages) {
@@ -18,6 +21,7 @@ export class EmbeddedBus implements Bus {
     }
     this.counts.accepted += n;
     this.counts.published += n;
+    if (n) this.onPublished(topic, n);
     if (!this.handlers.length) return;
     this.queue.push([topic, messages]);
     if (!this.scheduled) {

@@ -84,16 +84,33 @@ export class KafkaBus implements Bus {
       this.drop('shutdown', records);
       return;
     }
+    let accepted = messages;
     if (this.counts.buffered + records > this.config.buffer_max_records || this.bufferedBytes + bytes > this.config.buffer_max_bytes) {
-      this.drop('buffer_full', records);
-      return;
+      // Fill the buffer to its limit, message by message; what does not fit is dropped and
+      // counted, so "records lost" is exactly the overflow.
+      const fit: BusMessage[] = [];
+      let r = this.counts.buffered;
+      let b = this.bufferedBytes;
+      for (const m of messages) {
+        const mb = messageBytes(m);
+        if (r + m.records > this.config.buffer_max_records || b + mb > this.config.buffer_max_bytes) break;
+        fit.push(m);
+        r += m.records;
+        b += mb;
+      }
+      const keptRecords = r - this.counts.buffered;
+      this.drop('buffer_full', records - keptRecords);
+      if (!fit.length) return;
+      accepted = fit;
+      records = keptRecords;
+      bytes = b - this.bufferedBytes;
     }
     let q = this.queues.get(topic);
     if (!q) {
       q = new MessageQueue();
       this.queues.set(topic, q);
     }
-    q.push(messages, records, bytes, Date.now());
+    q.push(accepted, records, bytes, Date.now());
     this.counts.accepted += records;
     this.counts.buffered += records;
     this.bufferedBytes += bytes;

@@ -72,7 +72,7 @@ export async function startGateway(config: GatewayConfig, o: AssembleOptions = {
     metrics.onCollect(() => metrics.setKafkaBuffered(kb.stats().buffered, kb.bufferedByteCount));
     bus = kb;
   } else {
-    bus = new EmbeddedBus();
+    bus = new EmbeddedBus((topic, n) => metrics.topic(topic).published(n));
   }
   const kafkaState = config.kafka && config.kafka.state_topic && bus instanceof KafkaBus
     ? { client: bus.kafka, bus, topic: config.kafka.state_topic, groupPrefix: config.kafka.client_id, loadTimeoutMs: Math.min(config.kafka.timeout_ms, 15_000) }
