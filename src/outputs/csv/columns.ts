@@ -250,6 +250,11 @@ export function formatRows(cols: CsvColumns, records: readonly FlowRecord[]): st
   return records.length ? stringify(records.map((r) => cols.cells(r))) : '';
 }
 
+/** One record's CSV line, ending in "\n" (for callers that route records one by one). */
+export function formatRow(cols: CsvColumns, r: FlowRecord): string {
+  return cols instanceof CompiledColumns ? cols.line(r) : stringify([cols.cells(r)]);
+}
+
 /** The header line, ending in "\n". */
 export function formatHeader(cols: CsvColumns): string {
   return stringify([cols.header as string[]]);
