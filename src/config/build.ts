@@ -1,7 +1,8 @@
 // Schema-valid file → GatewayConfig: addresses parsed, environment applied, and the checks a
 // schema cannot express (two listeners on one port, limits that contradict each other).
 
-import type { GatewayConfig, ListenerConfig, MetricsConfig } from './types';
+import type { GatewayConfig, KafkaConfig, ListenerConfig, MetricsConfig, OutputConfig } from './types';
+import { checkColumns } from '../outputs/csv/columns';
 import type { FileConfig } from './schema';
 import { bindsConflict, checkBindAddress } from './address';
 import { buildKafka, ENV_BROKERS, envBrokers, type Env } from './kafka-section';
@@ -43,9 +44,34 @@ function limits(file: FileConfig, problems: Problem[], lineOf: LineOf): void {
     const path = ['decoder', 'pending_max_bytes_per_exporter'];
     problems.push({ path, message: `${d.pending_max_bytes_per_exporter} is larger than decoder.pending_max_bytes_total (${d.pending_max_bytes_total}); one exporter cannot hold more than all of them`, line: lineOf(path) });
   }
-  if (file.outputs && file.outputs.length > 0) {
-    problems.push({ path: ['outputs'], message: 'converters are not available in this version; remove the outputs section (or leave it empty)', line: lineOf(['outputs']) });
+  if (file.listeners.length === 0 && file.outputs.length === 0) {
+    problems.push({ path: ['listeners'], message: 'nothing to do: give at least one listener (ingest) or one output (a converter-only process), e.g. listeners: [{ listen: "0.0.0.0:2055" }]', line: lineOf(['listeners']) });
   }
+}
+
+function outputs(file: FileConfig, kafka: KafkaConfig | undefined, problems: Problem[], lineOf: LineOf): OutputConfig[] {
+  const names = new Map<string, number>();
+  const clientId = kafka?.client_id ?? 'flowgate';
+  return file.outputs.map((o, i) => {
+    const name = o.name ?? o.type;
+    const seen = names.get(name);
+    if (seen !== undefined) {
+      const path = ['outputs', i, 'name'];
+      problems.push({ path, message: `${JSON.stringify(name)} is already the name of outputs[${seen}]; give each output its own name (it names its consumer group)`, line: lineOf(path) });
+    } else names.set(name, i);
+    const topic = o.topic ?? kafka?.topic ?? 'flows';
+    const group = o.group_id ?? `${clientId}-${name}`;
+    const bad = checkColumns(o.fields);
+    for (const why of bad) {
+      const path = ['outputs', i, 'fields'];
+      problems.push({ path, message: why, line: lineOf(path) });
+    }
+    if (!kafka && o.topic !== undefined && o.topic !== 'flows') {
+      const path = ['outputs', i, 'topic'];
+      problems.push({ path, message: `${JSON.stringify(o.topic)}: without a kafka section outputs read the embedded bus, which has only the flow topic; remove topic or add kafka`, line: lineOf(path) });
+    }
+    return { ...o, name, topic, group_id: group };
+  });
 }
 
 export function buildConfig(file: FileConfig, env: Env, lineOf: LineOf): { config: GatewayConfig; problems: Problem[] } {
@@ -55,6 +81,7 @@ export function buildConfig(file: FileConfig, env: Env, lineOf: LineOf): { confi
     decoder: { ...file.decoder },
     summary_interval_seconds: file.summary_interval_seconds,
     log: { ...file.log },
+    outputs: [],
   };
   limits(file, problems, lineOf);
   if (file.kafka) {
@@ -65,6 +92,7 @@ export function buildConfig(file: FileConfig, env: Env, lineOf: LineOf): { confi
     // Silently ignoring it would leave an operator wondering why nothing reaches Kafka.
     problems.push({ path: [], message: `${ENV_BROKERS} is set but the file has no kafka section; add "kafka: {}" to publish to Kafka, or unset ${ENV_BROKERS}` });
   }
+  config.outputs = outputs(file, config.kafka, problems, lineOf);
   if (file.state) config.state = { ...file.state };
   const m = metrics(file, problems, lineOf);
   if (m) config.metrics = m;

@@ -134,7 +134,10 @@ function explainOne(e: ErrorObject, root: JsonSchema, yaml: YamlSource, data: un
   }
 }
 
-export function explain(errors: readonly ErrorObject[], root: JsonSchema, yaml: YamlSource, data: unknown): Problem[] {
+export function explain(allErrors: readonly ErrorObject[], root: JsonSchema, yaml: YamlSource, data: unknown): Problem[] {
+  // An output's type-specific schema is applied through if/then; the "must match then" line
+  // only repeats the real problems reported inside it.
+  const errors = allErrors.filter((e) => e.keyword !== 'if');
   // A string where -1/0/1 is expected fails both `type` and `enum`; the enum line says it all.
   const hasEnum = new Set(errors.filter((e) => e.keyword === 'enum').map((e) => e.instancePath));
   return errors.filter((e) => !(e.keyword === 'type' && hasEnum.has(e.instancePath))).map((e) => explainOne(e, root, yaml, data));

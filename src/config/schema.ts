@@ -31,6 +31,10 @@ export type JsonSchema = {
   maxLength?: number;
   pattern?: string;
   not?: JsonSchema;
+  const?: string | number;
+  allOf?: JsonSchema[];
+  if?: JsonSchema;
+  then?: JsonSchema;
   'x-expected'?: string;
 };
 
@@ -77,6 +81,7 @@ export interface FileKafka {
   buffer_max_records: number;
   buffer_max_bytes: number;
   max_in_flight: number;
+  session_timeout_ms: number;
   sasl?: FileKafkaSasl;
   tls?: boolean | FileKafkaTls;
 }
@@ -89,8 +94,34 @@ export interface FileConfig {
   state?: StateConfig;
   metrics?: { listen: string };
   log: LogConfig;
-  outputs?: unknown[];
+  outputs: FileOutput[];
 }
+
+/** An output entry as the schema leaves it (defaults filled; topic/group/name completed in build.ts). */
+export interface FileCsvOutput {
+  type: 'csv';
+  name?: string;
+  topic?: string;
+  group_id?: string;
+  directory: string;
+  fields: string[];
+  rotate: { seconds: number; bytes: number };
+  gzip: boolean;
+  time_format: 'iso' | 'epoch_ms' | 'epoch_ns';
+  protocol_names: boolean;
+  file_prefix: string;
+  window_by: 'received' | 'flow_end';
+  late_seconds: number;
+}
+
+export type FileOutput = FileCsvOutput;
+
+export const OUTPUT_TYPES = ['csv'] as const;
+
+export const DEFAULT_CSV_OUTPUT_FIELDS = [
+  'time_received_ns', 'time_flow_start_ns', 'time_flow_end_ns', 'exporter', 'src_addr', 'dst_addr', 'src_port', 'dst_port',
+  'proto', 'bytes', 'packets', 'tcp_flags', 'ip_tos', 'in_if', 'out_if', 'sampling_rate',
+];
 
 export const DEFAULT_DECODER_CONFIG: DecoderConfig = {
   template_expiry_seconds: 1800,
@@ -237,9 +268,56 @@ const KAFKA: JsonSchema = {
     buffer_max_records: int('Outage buffer: records held while Kafka is unreachable; beyond it records are dropped and counted.', 1000000, 1),
     buffer_max_bytes: int('Outage buffer limit in bytes.', 268435456, 1),
     max_in_flight: int('Produce requests in flight at once.', 4, 1),
+    session_timeout_ms: int('Converters: how long the group waits for a silent consumer before its partitions move to another member.', 30000, 1000),
     sasl: SASL,
     tls: TLS,
   },
+};
+
+// Keys every output has: which topic it reads and under which name/consumer group.
+const OUTPUT_COMMON: Record<string, JsonSchema> = {
+  type: { type: 'string', description: 'Which converter.' },
+  name: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: 'Unique name; default: the type. Names the Kafka consumer group (<client_id>-<name>) and the metrics.', 'x-expected': 'letters, digits, ".", "_" and "-"' },
+  topic: { type: 'string', pattern: TOPIC_PATTERN, description: 'Topic to read; default kafka.topic.', 'x-expected': TOPIC_EXPECTED },
+  group_id: { type: 'string', minLength: 1, description: 'Kafka consumer group; default <kafka.client_id>-<name>.' },
+};
+
+const CSV_OUTPUT: JsonSchema = {
+  type: 'object',
+  description: 'CSV files for analysts, rotated by time and size, written under a temporary name and renamed when complete.',
+  additionalProperties: false,
+  required: ['type', 'directory'],
+  properties: {
+    ...OUTPUT_COMMON,
+    directory: { type: 'string', minLength: 1, description: 'Where the files go (created if missing).' },
+    fields: {
+      type: 'array', minItems: 1, items: { type: 'string' }, default: DEFAULT_CSV_OUTPUT_FIELDS,
+      description: 'Columns: canonical field names plus computed duration_ms, exporter, proto_name.',
+      'x-expected': 'a non-empty list of column names, e.g. [src_addr, dst_addr, bytes]',
+    },
+    rotate: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'A new file per time window of `seconds`, and a new part when a file reaches `bytes`.',
+      properties: {
+        seconds: int('Length of a file\'s time window.', 300, 1),
+        bytes: int('Size at which a file is closed and the window continues in the next part.', 256 << 20, 1024),
+      },
+    },
+    gzip: { type: 'boolean', default: false, description: 'Write .csv.gz files.' },
+    time_format: { type: 'string', enum: ['iso', 'epoch_ms', 'epoch_ns'], default: 'iso', description: 'Time columns as RFC 3339 UTC (µs), integer ms or integer ns.' },
+    protocol_names: { type: 'boolean', default: false, description: 'The proto column as a name (tcp, udp, ...) instead of a number.' },
+    file_prefix: { type: 'string', default: 'flows-', pattern: '^[A-Za-z0-9._-]*$', description: 'File names are <prefix><window start>[-<part>].csv.', 'x-expected': 'letters, digits, ".", "_" and "-"' },
+    window_by: { type: 'string', enum: ['received', 'flow_end'], default: 'received', description: 'Which time puts a record into a window.' },
+    late_seconds: int('How long a past window\'s file stays open for late records.', 60, 0),
+  },
+};
+
+const OUTPUT: JsonSchema = {
+  type: 'object',
+  'x-expected': 'a mapping like { type: csv, directory: ./csv }',
+  required: ['type'],
+  properties: { type: { type: 'string', enum: [...OUTPUT_TYPES], description: 'Which converter.' } },
+  allOf: [{ if: { properties: { type: { const: 'csv' } } }, then: CSV_OUTPUT }],
 };
 
 export const CONFIG_SCHEMA: JsonSchema = {
@@ -248,13 +326,12 @@ export const CONFIG_SCHEMA: JsonSchema = {
   type: 'object',
   'x-expected': 'a mapping of sections (listeners, decoder, kafka, ...)',
   additionalProperties: false,
-  required: ['listeners'],
   properties: {
     listeners: {
       type: 'array',
-      minItems: 1,
-      description: 'UDP sockets to receive flow datagrams on.',
-      'x-expected': 'a non-empty list of { listen: "HOST:PORT", protocol: auto }',
+      default: [],
+      description: 'UDP sockets to receive flow datagrams on. May be empty in a converter-only process (outputs reading from Kafka).',
+      'x-expected': 'a list of { listen: "HOST:PORT", protocol: auto }',
       items: LISTENER,
     },
     decoder: DECODER,
@@ -296,8 +373,10 @@ export const CONFIG_SCHEMA: JsonSchema = {
     },
     outputs: {
       type: 'array',
-      description: 'Format converters (a later version); must be empty or absent today.',
-      items: { type: 'object' },
+      default: [],
+      description: 'Converters: each reads the flow topic (its own Kafka consumer group, or the embedded bus) and writes a format.',
+      'x-expected': 'a list of outputs like { type: csv, directory: ./csv }',
+      items: OUTPUT,
     },
   },
 };

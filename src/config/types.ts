@@ -70,6 +70,8 @@ export interface KafkaConfig {
   buffer_max_bytes: number;
   /** Produce requests in flight at once. */
   max_in_flight: number;
+  /** Converters' consumer group session timeout. */
+  session_timeout_ms: number;
   sasl?: KafkaSaslConfig;
   tls?: KafkaTlsConfig;
 }
@@ -99,4 +101,40 @@ export interface GatewayConfig {
   state?: StateConfig;
   metrics?: MetricsConfig;
   log: LogConfig;
+  /** Converters (issue #4 on); empty when none. */
+  outputs: OutputConfig[];
 }
+
+export type TimeFormat = 'iso' | 'epoch_ms' | 'epoch_ns';
+
+/** Which time puts a record into a CSV file's window. */
+export type WindowBy = 'received' | 'flow_end';
+
+/** Fields every output has: where it reads and how it identifies itself to Kafka. */
+export interface OutputCommon {
+  /** Unique per config; names the consumer group (`<kafka.client_id>-<name>`) and metrics. */
+  name: string;
+  /** Topic to read (default kafka.topic, or the embedded bus's flow topic). */
+  topic: string;
+  /** Kafka consumer group (default `<client_id>-<name>`). */
+  group_id: string;
+}
+
+export interface CsvOutputConfig extends OutputCommon {
+  type: 'csv';
+  directory: string;
+  /** Canonical field names plus computed ones (duration_ms, exporter, proto_name). */
+  fields: string[];
+  rotate: { seconds: number; bytes: number };
+  gzip: boolean;
+  time_format: TimeFormat;
+  /** `proto` as a name (tcp, udp, …) instead of a number. */
+  protocol_names: boolean;
+  /** Files are `<prefix><window start>[-<part>].csv`. */
+  file_prefix: string;
+  window_by: WindowBy;
+  /** How long a past window's file stays open for late records after the window ends. */
+  late_seconds: number;
+}
+
+export type OutputConfig = CsvOutputConfig;

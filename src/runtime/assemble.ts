@@ -15,9 +15,13 @@ import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { startMetricsServer } from '../metrics/metrics-server';
 import { StateKeeper } from '../state/state-keeper';
 import { Gateway } from './gateway';
+import { Converter } from '../converters/converter';
+import { createKafka } from '../bus/kafka-client';
 
 export interface RunningGateway {
+  /** Ingest (listeners → bus); present even without listeners, then it has no sockets. */
   gateway: Gateway;
+  converters: Converter[];
   bus: Bus;
   metrics: GatewayMetrics;
   /** Bound address of /metrics, when configured. */
@@ -64,8 +68,9 @@ export async function startGateway(config: GatewayConfig, o: AssembleOptions = {
   }
   let bus: Bus;
   let state: StateKeeper | undefined;
+  const ingest = config.listeners.length > 0;
   if (o.bus) bus = o.bus;
-  else if (config.kafka) {
+  else if (config.kafka && ingest) {
     const kb = new KafkaBus(config.kafka, log, metricsObserver(metrics));
     await ensureTopics(kb.kafka, config.kafka, log);
     await kb.start();
@@ -78,19 +83,37 @@ export async function startGateway(config: GatewayConfig, o: AssembleOptions = {
     ? { client: bus.kafka, bus, topic: config.kafka.state_topic, groupPrefix: config.kafka.client_id, loadTimeoutMs: Math.min(config.kafka.timeout_ms, 15_000) }
     : undefined;
   const gateway = new Gateway(config, { bus, log, badInput, metrics });
-  if (config.state || kafkaState) {
+  if (ingest && (config.state || kafkaState)) {
     state = new StateKeeper(gateway.decoder.state, { directory: config.state?.directory, kafka: kafkaState }, log);
     gateway.attachState(state);
   }
-  await gateway.start();
+  // Converters first: with the embedded bus they must be subscribed before the first record.
+  const converters: Converter[] = [];
+  const converterKafka = config.kafka && config.outputs.length ? (bus instanceof KafkaBus ? bus.kafka : createKafka(config.kafka, log)) : undefined;
+  for (const oc of config.outputs) {
+    const source = converterKafka
+      ? { kind: 'kafka' as const, kafka: converterKafka, sessionTimeoutMs: config.kafka?.session_timeout_ms ?? 30_000 }
+      : bus instanceof EmbeddedBus
+        ? { kind: 'embedded' as const, bus }
+        : undefined;
+    if (!source) throw new Error(`outputs.${oc.name}: no source (needs kafka or the embedded bus)`);
+    const c = new Converter(oc, source, log);
+    await c.start();
+    converters.push(c);
+  }
+  if (ingest) await gateway.start();
   return {
     gateway,
+    converters,
     bus,
     metrics,
     metricsAddress: server?.address,
     log,
     async stop() {
-      await gateway.stop();
+      // Ingest first (its bus drains into embedded converters), then the converters.
+      if (ingest) await gateway.stop();
+      else await bus.close();
+      for (const c of converters) await c.stop();
       badInput.close();
       if (server) await server.close();
     },

@@ -80,6 +80,7 @@ describe('flowgate check-config (command line)', () => {
         '  bus: embedded (no kafka section)',
         '  state: ./state, saved every 10 s',
         '  metrics: http://127.0.0.1:9590/metrics',
+        '  outputs: csv (csv → ./csv, reads flows)',
         '  log: info; summary every 10 s',
       ]);
     }

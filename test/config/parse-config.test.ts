@@ -42,6 +42,7 @@ const KAFKA_DEFAULTS = {
   buffer_max_records: 1000000,
   buffer_max_bytes: 268435456,
   max_in_flight: 4,
+  session_timeout_ms: 30000,
 };
 
 describe('config: parseConfig', () => {
@@ -52,6 +53,7 @@ describe('config: parseConfig', () => {
       decoder: DEFAULT_DECODER_CONFIG,
       summary_interval_seconds: 10,
       log: { level: 'info', bad_input_per_minute: 10 },
+      outputs: [],
     } satisfies GatewayConfig);
   });
 

@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -132,6 +132,11 @@ describe('flowgate run with the default config (README first command, embedded b
     expect(summary?.records).to.equal(expected);
     expect(summary?.published).to.equal(expected);
     expect(existsSync(path.join(cwd, 'state', 'templates.json')), 'state saved under ./state').to.equal(true);
+    // The default config's CSV output leaves readable files behind: one row per record.
+    const csvFiles = readdirSync(path.join(cwd, 'csv'));
+    expect(csvFiles.filter((f) => f.endsWith('.tmp')), 'no temporary CSV file after shutdown').to.deep.equal([]);
+    const rows = csvFiles.filter((f) => f.endsWith('.csv')).flatMap((f) => readFileSync(path.join(cwd, 'csv', f), 'utf8').split('\n').filter(Boolean).slice(1));
+    expect(rows.length).to.equal(expected);
   });
 
   it('restart without Kafka: data-only datagrams decode on the first try from the saved state', async () => {
