@@ -17,6 +17,7 @@ import { StateKeeper } from '../state/state-keeper';
 import { Gateway } from './gateway';
 import { Converter } from '../converters/converter';
 import { createKafka } from '../bus/kafka-client';
+import { registerConverterMetrics } from '../metrics/converter-metrics';
 
 export interface RunningGateway {
   /** Ingest (listeners → bus); present even without listeners, then it has no sockets. */
@@ -101,6 +102,11 @@ export async function startGateway(config: GatewayConfig, o: AssembleOptions = {
     await c.start();
     converters.push(c);
   }
+  registerConverterMetrics(metrics.registry, converters.map((c) => ({
+    name: c.config.name,
+    type: c.config.type,
+    counts: () => ({ ...c.counts, ...c.output.counts() }),
+  })));
   if (ingest) await gateway.start();
   return {
     gateway,
