@@ -5,19 +5,20 @@
 // a Kafka outage within and beyond the buffer, and template state in the compacted topic.
 
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { parseConfig } from '../../src/config/config';
 import { DatagramDecoder } from '../../src/decode/datagram-decoder';
-import { loadReplayDatagrams } from '../../src/replay/replayer';
+import { loadReplayDatagrams, replay } from '../../src/replay/replayer';
 import { makeExporter } from '../../src/util/ip';
 import { startGateway, type RunningGateway } from '../../src/runtime/assemble';
 import { startKafkaMock, type KafkaMock } from '../support/kafka-broker';
 import { readTopic, type KafkaRecord } from '../support/kcat';
 import { COMPARABLE_FIELDS, decodeWithProtoc, protocFlowToComparable } from '../support/protoc';
 import {
-  FIXTURES, FLOW_FIXTURES, LogSink, decodeWithCli, listenPort, liveComparable, replayFixtures, waitFor,
+  CLI, FIXTURES, FLOW_FIXTURES, LogSink, decodeWithCli, listenPort, liveComparable, replayFixtures, waitFor,
 } from '../support/gateway-harness';
 
 /** Varint length-delimited values split without the gateway's code (an independent reader). */
@@ -100,7 +101,7 @@ describe('gateway → Kafka (mock broker, kcat, protoc)', function () {
     kafka = await startKafkaMock({
       topics: [
         { name: 'flows-raw', partitions: 3 }, { name: 'flows-delimited', partitions: 3 },
-        { name: 'flows-5tuple', partitions: 3 }, { name: 'flows-outage', partitions: 1 },
+        { name: 'flows-5tuple', partitions: 3 }, { name: 'flows-sflow', partitions: 1 }, { name: 'flows-outage', partitions: 1 },
         { name: 'flows-overflow', partitions: 1 }, { name: 'flows-restart', partitions: 1 },
         { name: 'gw-state', partitions: 1 }, { name: 'flow-counters', partitions: 1 },
       ],
@@ -142,6 +143,25 @@ describe('gateway → Kafka (mock broker, kcat, protoc)', function () {
       expect(new Set(records.map((r) => r.partition)).size).to.be.greaterThan(1); // key none spreads
     });
   }
+
+  it('sFlow counter samples go to their own topic, one message each, as many as decode finds', async () => {
+    const shared = path.resolve(FIXTURES, '../../shared/captures');
+    const files = ['tcpdump_sflow_expanded.pcap', 'tcpdump_sflow-print-v6.pcap'].map((f) => path.join(shared, f));
+    const g = await start(kafkaConfig(kafka, 'topic: flows-sflow\ncounters_topic: flow-counters'));
+    let counters = 0;
+    for (const f of files) {
+      counters += execFileSync(process.execPath, [CLI, 'decode', f, '--counters', 'stdout', '--summary', 'none'], { encoding: 'utf8' })
+        .split('\n').filter((l) => l.startsWith('{"counters"')).length;
+      const cap = loadReplayDatagrams(f);
+      await replay(cap.datagrams, { to: { host: '127.0.0.1', port: listenPort(g) }, ratePerSec: 2000 });
+    }
+    expect(counters).to.be.greaterThan(0);
+    await waitFor(() => g.gateway.stats.counters >= counters, 20_000, () => `${counters} counter samples decoded`);
+    await stop(g);
+    const onTopic = await readTopic(kafka.bootstrap, 'flow-counters', { minRecords: counters });
+    expect(onTopic.length).to.equal(counters);
+    expect(onTopic.every((r) => r.headers['flowgate-schema'] === 'flowgate.InterfaceCounters')).to.equal(true);
+  });
 
   it('key five-tuple: both directions of every conversation get the same key', async () => {
     const g = await start(kafkaConfig(kafka, 'topic: flows-5tuple\nkey: five-tuple'));
