@@ -13,6 +13,15 @@ export interface ListenerSpec {
   protocol: ProtocolChoice;
 }
 
+/**
+ * Receive buffer asked of the kernel for each socket (only ever raised, never lowered). Linux's
+ * default, net.core.rmem_default (usually 208 KiB), holds about a hundred full datagrams: a few
+ * milliseconds of a busy exporter, less than a garbage collection or the encoding of a Kafka
+ * batch takes, so the kernel dropped datagrams while the gateway had CPU to spare
+ * (bench/e2e-bench.ts, docs/PERFORMANCE.md). Linux caps the request at net.core.rmem_max.
+ */
+export const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
+
 export type DatagramHandler = (datagram: Buffer, exporter: Exporter, receivedUs: number, protocol: ProtocolChoice) => void;
 
 /** "0.0.0.0:2055", "[::]:6343", ":2055" → host and port. */
@@ -55,6 +64,11 @@ export class UdpListener {
         resolve();
       });
     });
+    try {
+      if (socket.getRecvBufferSize() < RECEIVE_BUFFER_BYTES) socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+    } catch {
+      // Not granted: the system default stays, as before.
+    }
     // An unhandled 'error' event would end the process; a receive error ends one datagram.
     socket.on('error', (e) => {
       this.errors++;
