@@ -2,7 +2,11 @@
 // with the most self time and the most inclusive time, in % of all samples:
 //
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/decode-bench.js netflow9
-//   node dist/bench/profile-summary.js /tmp/prof/*.cpuprofile [top=25]
+//   node dist/bench/profile-summary.js /tmp/prof/*.cpuprofile [top=25] [weight=samples]
+//
+// weight=samples counts samples instead of summing the time between them: use it for a
+// process pinned to one core (taskset), where the profiler's sampling thread competes with
+// the main thread and some samples stand for long, unsampled stretches.
 
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -40,7 +44,7 @@ function label(f: CallFrame): string {
   return `${name} ${rel}:${f.lineNumber + 1}`;
 }
 
-export function summarise(profile: CpuProfile, top: number): string {
+export function summarise(profile: CpuProfile, top: number, bySamples = false): string {
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const n of profile.nodes) {
@@ -51,7 +55,7 @@ export function summarise(profile: CpuProfile, top: number): string {
   const total = new Map<string, number>();
   let all = 0;
   for (let i = 0; i < profile.samples.length; i++) {
-    const dt = profile.timeDeltas[i] ?? 0;
+    const dt = bySamples ? 1000 : profile.timeDeltas[i] ?? 0;
     let id: number | undefined = profile.samples[i];
     const node = byId.get(id);
     if (node === undefined) continue;
@@ -70,22 +74,24 @@ export function summarise(profile: CpuProfile, top: number): string {
       id = parent.get(id);
     }
   }
+  const unit = bySamples ? 'samples' : 'ms';
   const table = (title: string, m: Map<string, number>): string => {
     const rows = [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
-    return [title, ...rows.map(([l, t]) => `${((100 * t) / all).toFixed(1).padStart(6)}%  ${(t / 1000).toFixed(0).padStart(7)} ms  ${l}`)].join('\n');
+    return [title, ...rows.map(([l, t]) => `${((100 * t) / all).toFixed(1).padStart(6)}%  ${(t / 1000).toFixed(0).padStart(7)} ${unit}  ${l}`)].join('\n');
   };
-  return [`${(all / 1000).toFixed(0)} ms sampled`, table('self time:', self), '', table('inclusive time:', total)].join('\n');
+  return [`${(all / 1000).toFixed(0)} ${bySamples ? 'samples' : 'ms sampled'}`, table('self time:', self), '', table('inclusive time:', total)].join('\n');
 }
 
 if (require.main === module) {
   const args = process.argv.slice(2);
   const topArg = args.find((a) => /^top=\d+$/.test(a));
   const top = topArg ? Number(topArg.slice(4)) : 25;
-  for (const file of args.filter((a) => a !== topArg)) {
+  const bySamples = args.includes('weight=samples');
+  for (const file of args.filter((a) => a !== topArg && a !== 'weight=samples')) {
     const doc: unknown = JSON.parse(readFileSync(file, 'utf8'));
     if (!isCpuProfile(doc)) throw new Error(`${file}: not a .cpuprofile`);
     console.log(`== ${file}`);
-    console.log(summarise(doc, top));
+    console.log(summarise(doc, top, bySamples));
     console.log('');
   }
 }

@@ -8,14 +8,17 @@
 // Settings (environment): BENCH_SECONDS timed seconds per measurement (default 3),
 // BENCH_WARMUP_SECONDS (default 1), BENCH_ISOLATE=0 to run everything in this process,
 // BENCH_PROTOCOLS=netflow9,ipfix and BENCH_MODES=decode+encode to limit the decode bench.
+// The end-to-end bench (`npm run bench -- e2e`, several minutes) has its own BENCH_E2E_*
+// settings, listed at the top of bench/e2e-bench.ts (e.g. BENCH_E2E_PATHS=embedded).
 //
 // To add a benchmark (end-to-end UDP, Kafka, ...): implement `Bench` from ./report in its own
 // bench/*.ts file and append it to BENCHES.
 
 import { decodeBench } from './decode-bench';
+import { e2eBench } from './e2e-bench';
 import { formatMachine, formatTable, jsonLine, machineInfo, settingsFromEnv, type Bench, type Measurement } from './report';
 
-const BENCHES: readonly Bench[] = [decodeBench];
+const BENCHES: readonly Bench[] = [decodeBench, e2eBench];
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--list') || argv.includes('-l')) {
