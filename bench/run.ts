@@ -15,10 +15,11 @@
 // bench/*.ts file and append it to BENCHES.
 
 import { decodeBench } from './decode-bench';
+import { dumpBench } from './dump-bench';
 import { e2eBench } from './e2e-bench';
 import { formatMachine, formatTable, jsonLine, machineInfo, settingsFromEnv, type Bench, type Measurement } from './report';
 
-const BENCHES: readonly Bench[] = [decodeBench, e2eBench];
+const BENCHES: readonly Bench[] = [decodeBench, e2eBench, dumpBench];
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--list') || argv.includes('-l')) {

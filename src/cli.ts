@@ -99,6 +99,41 @@ function main(argv: string[]): void {
         });
     });
 
+  program
+    .command('dump')
+    .description('write the records of a Kafka flow topic whose message timestamps t satisfy FROM <= t < TO as CSV; stops at the end of the window')
+    .option('--brokers <list>', 'Kafka bootstrap brokers host:port[,host:port...] (default: $FLOWGATE_KAFKA_BROKERS)')
+    .requiredOption('--topic <name>', 'flow topic (canonical FlowMessages, raw or delimited)')
+    .requiredOption('--from <time>', 'window start, inclusive: ISO 8601 (UTC unless an offset is given) or epoch milliseconds')
+    .requiredOption('--to <time>', 'window end, exclusive: ISO 8601 or epoch milliseconds')
+    .option('--fields <list>', `CSV columns (default ${DEFAULT_CSV_FIELDS.join(',')})`)
+    .option('--time-format <format>', 'iso, epoch_ms or epoch_ns', 'iso')
+    .option('--protocol-names', 'proto column as a name (tcp, udp, ...)', false)
+    .option('--out <file>', 'write to FILE (via FILE.tmp, renamed when complete) instead of stdout')
+    .option('--filter <expr>', 'keep records where FIELD OP VALUE holds (= != > < >= <=; addr, port, CIDR, proto=tcp); repeat to AND', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--skew-ms <ms>', 'read on past --to by this much: CreateTime is not monotonic within a partition', '60000')
+    .option('--timeout-ms <ms>', 'give up when Kafka does not answer (connect, metadata, offsets) within this time', '10000')
+    .option('--reader <kind>', 'fetch (direct fetch requests) or group (kafkajs consumer group; +3 s group join)', 'fetch')
+    .option('--no-progress', 'no progress bar (it is drawn only when stderr is a terminal anyway)')
+    .option('-q, --quiet', 'no progress bar, notes or summary line on stderr; errors only', false)
+    .option('-v, --verbose', "kafkajs' own warnings and errors on stderr", false)
+    .allowExcessArguments(false)
+    // Usage errors are exit 2 (commander's default is 1); help stays 0.
+    .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2))
+    .action((o: import('./commands/dump').DumpCommandOptions) => {
+      // Loaded on use: the other commands need none of the dump modules.
+      import('./commands/dump')
+        .then((m) => m.runDumpCommand(o))
+        .then((code) => {
+          // Exit explicitly: kafkajs may still hold timers of a connection that timed out.
+          process.exitCode = code;
+          process.stderr.write('', () => process.stdout.write('', () => process.exit(code)));
+        }, (e: unknown) => {
+          process.stderr.write(`flowgate: ${e instanceof Error ? e.message : String(e)}\n`);
+          process.exit(1);
+        });
+    });
+
   program.parse(argv);
 }
 
