@@ -3,7 +3,7 @@
 // what goflow2-style producers send. A message that does not decode is counted, not thrown.
 
 import type { FlowRecord } from '../canonical/flow-record';
-import { decodeFlowMessage } from '../canonical/flow-message';
+import { decodeFlowRecord } from '../canonical/flow-decoder';
 import { HEADER_FRAMING, splitDelimited } from '../bus/record-framer';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
@@ -19,9 +19,9 @@ export function recordsOf(value: Buffer | null, headers: Readonly<Record<string,
   if (!value) return false;
   try {
     if (framingOf(headers) === 'delimited') {
-      for (const part of splitDelimited(value)) out.push(decodeFlowMessage(part));
+      for (const part of splitDelimited(value)) out.push(decodeFlowRecord(part));
     } else {
-      out.push(decodeFlowMessage(value));
+      out.push(decodeFlowRecord(value));
     }
     return true;
   } catch {
