@@ -3,7 +3,6 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_CSV_FIELDS, parseProtocol, runDecode } from './commands/decode';
-import { runGateway } from './commands/run';
 
 function main(argv: string[]): void {
   const program = new Command();
@@ -66,7 +65,8 @@ function main(argv: string[]): void {
     .description('run the gateway: UDP listeners → decoder → canonical records on the bus')
     .option('-c, --config <file>', 'configuration file', 'config.yaml')
     .action((o: { config: string }) => {
-      runGateway(o.config).catch((e: unknown) => {
+      // Loaded on use: the gateway's modules (Kafka, metrics, ...) cost every other command ~0.25 s.
+      (require('./commands/run') as typeof import('./commands/run')).runGateway(o.config).catch((e: unknown) => {
         process.stderr.write(`flowgate: ${e instanceof Error ? e.message : String(e)}\n`);
         process.exit(1);
       });
