@@ -9,14 +9,13 @@ import { expect } from 'chai';
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { DatagramDecoder } from '../../src/decode/datagram-decoder';
 import { readCaptureFile } from '../../src/pcap/reader';
 import { makeExporter } from '../../src/util/ip';
-import { CLI, FIXTURES, FLOW_FIXTURES, REPO, decodeWithCli, sleep, waitFor } from '../support/gateway-harness';
+import { CLI, FIXTURES, FLOW_FIXTURES, REPO, decodeWithCli, hasTemplateSet, metricSum, scrapeMetrics, sleep, waitFor } from '../support/gateway-harness';
 
 interface Proc {
   child: ChildProcessWithoutNullStreams;
@@ -48,25 +47,6 @@ function runGateway(args: string[], cwd: string): Proc {
 
 function json(lines: string[]): Array<Record<string, unknown>> {
   return lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-function scrape(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
-
-function metric(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([^{ ]+)(?:\{[^}]*\})? (\S+)$/.exec(line);
-    if (m && m[1] === name) sum += Number(m[2]);
-  }
-  return sum;
 }
 
 function replayCli(file: string, to: string): Promise<void> {
@@ -118,13 +98,13 @@ describe('flowgate run with the default config (README first command, embedded b
     const metricsPort = Number(defaults.metrics.listen.split(':').pop());
     let text = '';
     for (let i = 0; i < 100; i++) {
-      text = await scrape(metricsPort);
-      if (metric(text, 'flowgate_records_published_total') >= expected) break;
+      text = await scrapeMetrics(metricsPort);
+      if (metricSum(text, 'flowgate_records_published_total') >= expected) break;
       await sleep(100);
     }
-    expect(metric(text, 'flowgate_records_decoded_total')).to.equal(expected);
-    expect(metric(text, 'flowgate_records_published_total')).to.equal(expected);
-    expect(metric(text, 'flowgate_decode_errors_total')).to.equal(0);
+    expect(metricSum(text, 'flowgate_records_decoded_total')).to.equal(expected);
+    expect(metricSum(text, 'flowgate_records_published_total')).to.equal(expected);
+    expect(metricSum(text, 'flowgate_decode_errors_total')).to.equal(0);
 
     expect(await stopGateway(p)).to.equal(0);
     const summary = json(p.lines).filter((l) => l.msg === 'summary').pop();
@@ -155,26 +135,19 @@ describe('flowgate run with the default config (README first command, embedded b
     try {
       for (const file of ['softflowd-v9.pcap', 'pmacct-v9-sampled.pcap', 'softflowd-ipfix-ipv6.pcap']) {
         const cap = readCaptureFile(path.join(FIXTURES, file));
-        const hasTemplate = (b: Buffer): boolean => {
-          for (let q = b.readUInt16BE(0) === 9 ? 20 : 16; q + 4 <= b.length; q += b.readUInt16BE(q + 2)) {
-            if (b.readUInt16BE(q) <= 3) return true;
-            if (b.readUInt16BE(q + 2) < 4) break;
-          }
-          return false;
-        };
         const offline = new DatagramDecoder();
         const ex = makeExporter(Uint8Array.from([127, 0, 0, 1]), 1);
         let wantRecords = 0;
         for (const d of cap.datagrams) {
           const n = offline.decode(d.payload, ex, d.timestampUs).flows.length;
-          if (!hasTemplate(d.payload)) wantRecords += n;
+          if (!hasTemplateSet(d.payload)) wantRecords += n;
         }
         const send = async (ds: typeof cap.datagrams): Promise<void> => {
           for (const d of ds) await new Promise<void>((res, rej) => sock.send(d.payload, port, '127.0.0.1', (e) => (e ? rej(e) : res())));
         };
         const first = runGateway(['run', '-c', cfg], cwd);
         await waitFor(() => json(first.lines).some((l) => l.msg === 'listening'), 20_000, () => first.lines.join('\n'));
-        const templated = cap.datagrams.filter((d) => hasTemplate(d.payload));
+        const templated = cap.datagrams.filter((d) => hasTemplateSet(d.payload));
         await send(templated);
         await waitFor(seen(first, templated.length), 20_000, () => first.lines.join('\n'));
         expect(await stopGateway(first)).to.equal(0);
@@ -184,7 +157,7 @@ describe('flowgate run with the default config (README first command, embedded b
         const second = runGateway(['run', '-c', cfg], cwd);
         await waitFor(() => json(second.lines).some((l) => l.msg === 'listening'), 20_000, () => second.lines.join('\n'));
         expect(json(second.lines).some((l) => l.msg === 'state: restored templates and sampling state' && l.templates === learned)).to.equal(true);
-        const dataOnly = cap.datagrams.filter((d) => !hasTemplate(d.payload));
+        const dataOnly = cap.datagrams.filter((d) => !hasTemplateSet(d.payload));
         await send(dataOnly);
         await waitFor(seen(second, dataOnly.length), 20_000, () => second.lines.join('\n'));
         expect(await stopGateway(second)).to.equal(0);

@@ -7,7 +7,6 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import { parseConfig } from '../../src/config/config';
 import { DatagramDecoder } from '../../src/decode/datagram-decoder';
@@ -18,7 +17,7 @@ import { startKafkaMock, type KafkaMock } from '../support/kafka-broker';
 import { readTopic, type KafkaRecord } from '../support/kcat';
 import { COMPARABLE_FIELDS, decodeWithProtoc, protocFlowToComparable } from '../support/protoc';
 import {
-  CLI, FIXTURES, FLOW_FIXTURES, LogSink, decodeWithCli, listenPort, liveComparable, replayFixtures, waitFor,
+  CLI, FIXTURES, FLOW_FIXTURES, LogSink, hasTemplateSet, metricSum, scrapeMetrics, decodeWithCli, listenPort, liveComparable, replayFixtures, waitFor,
 } from '../support/gateway-harness';
 
 /** Varint length-delimited values split without the gateway's code (an independent reader). */
@@ -51,31 +50,6 @@ function kafkaConfig(kafka: KafkaMock, extra: string): string {
     ...(extra.includes('state_topic') ? [] : ['  state_topic: ""']),
     ...extra.split('\n').filter(Boolean).map((l) => `  ${l}`),
   ].join('\n');
-}
-
-function scrape(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
-
-/** Sum of a metric's samples whose labels include all of `labels`. */
-function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const m = /^([^{ ]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have: Record<string, string> = {};
-    for (const kv of (m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) have[kv[1]] = kv[2];
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
-  }
-  return sum;
 }
 
 async function flowsOnTopic(records: KafkaRecord[], framing: 'raw' | 'delimited'): Promise<string[]> {
@@ -221,7 +195,7 @@ describe('gateway → Kafka (mock broker, kcat, protoc)', function () {
       await waitFor(() => g.gateway.stats.datagrams >= sent, 20_000, () => `${sent} datagrams received`);
       const records = g.gateway.stats.records;
       await waitFor(() => g.bus.stats().published >= records, 20_000, () => 'records published');
-      const text = await scrape(g.metricsAddress?.port ?? 0);
+      const text = await scrapeMetrics(g.metricsAddress?.port ?? 0);
       expect(metricSum(text, 'flowgate_datagrams_received_total')).to.equal(sent);
       // The 8-byte garbage starts with 0x0009, so it counts as a (too short) NetFlow v9 datagram.
       expect(metricSum(text, 'flowgate_datagrams_received_total', { protocol: 'netflow9' })).to.equal(cap.datagrams.length);
@@ -275,7 +249,7 @@ describe('gateway → Kafka (mock broker, kcat, protoc)', function () {
     }
     await waitFor(() => g.bus.stats().buffered === 0, 60_000, () => `buffer drained: ${JSON.stringify(g.bus.stats())}`);
     const s = g.bus.stats();
-    const text = await scrape(g.metricsAddress?.port ?? 0);
+    const text = await scrapeMetrics(g.metricsAddress?.port ?? 0);
     await stop(g);
     const got = await readTopic(kafka.bootstrap, 'flows-overflow', { minRecords: s.published });
     expect(s.dropped.buffer_full).to.be.greaterThan(0);
@@ -290,21 +264,14 @@ describe('gateway → Kafka (mock broker, kcat, protoc)', function () {
   it('restart with Kafka: templates from the compacted state topic decode data-only datagrams at once', async () => {
     const yaml = kafkaConfig(kafka, 'topic: flows-restart\nstate_topic: gw-state');
     const cap = loadReplayDatagrams(path.join(FIXTURES, 'pmacct-ipfix-sampled.pcap'));
-    const isTemplate = (b: Buffer): boolean => {
-      for (let p = 16; p + 4 <= b.length; p += b.readUInt16BE(p + 2)) {
-        if (b.readUInt16BE(p) <= 3) return true;
-        if (b.readUInt16BE(p + 2) < 4) break;
-      }
-      return false;
-    };
     const offline = new DatagramDecoder();
     const ex = makeExporter(Uint8Array.from([127, 0, 0, 1]), 1);
     // Both runs publish to the topic: the first the records of the template-bearing
     // datagrams, the second those of the data-only ones. Together: the whole capture.
     const wantAll = cap.datagrams.flatMap((d) =>
       offline.decode(d.payload, ex, d.timestampUs).flows.map((f) => `${f.bytes}/${f.packets}/${f.sampling_rate}/${f.src_port}/${f.dst_port}`));
-    const withTemplates = cap.datagrams.filter((d) => isTemplate(d.payload));
-    const dataOnly = cap.datagrams.filter((d) => !isTemplate(d.payload));
+    const withTemplates = cap.datagrams.filter((d) => hasTemplateSet(d.payload));
+    const dataOnly = cap.datagrams.filter((d) => !hasTemplateSet(d.payload));
     expect(withTemplates.length).to.be.greaterThan(0);
     const sock = dgram.createSocket('udp4');
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));

@@ -2,6 +2,7 @@
 // replaying captures to a running gateway over real UDP on 127.0.0.1.
 
 import { execFileSync } from 'node:child_process';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { loadReplayDatagrams, replay } from '../../src/replay/replayer';
 import type { RunningGateway } from '../../src/runtime/assemble';
@@ -75,4 +76,38 @@ export class LogSink {
   messages(): Array<Record<string, unknown>> {
     return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   }
+}
+
+/** Whether a v9/IPFIX datagram carries a template or options-template set (set ids 0-3). */
+export function hasTemplateSet(b: Buffer): boolean {
+  for (let p = b.readUInt16BE(0) === 9 ? 20 : 16; p + 4 <= b.length; p += b.readUInt16BE(p + 2)) {
+    if (b.readUInt16BE(p) <= 3) return true;
+    if (b.readUInt16BE(p + 2) < 4) break;
+  }
+  return false;
+}
+
+/** GET /metrics from a gateway under test. */
+export function scrapeMetrics(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+/** Sum of a metric's samples whose labels include all of `labels` (Prometheus text format). */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([^{ ]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have: Record<string, string> = {};
+    for (const kv of (m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) have[kv[1]] = kv[2];
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
+  }
+  return sum;
 }

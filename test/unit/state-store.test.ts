@@ -11,22 +11,9 @@ import { FileStateStore } from '../../src/state/file-state-store';
 import { exporterStates, restoreStates } from '../../src/state/state-snapshot';
 import { makeExporter } from '../../src/util/ip';
 import { readCaptureFile } from '../../src/pcap/reader';
+import { hasTemplateSet } from '../support/gateway-harness';
 
 const FIXTURES = path.resolve(__dirname, '../../../fixtures');
-
-/** Whether a v9/IPFIX datagram carries a template or options-template set (ids 0-3). */
-export function hasTemplateSet(b: Buffer): boolean {
-  const v = b.readUInt16BE(0);
-  let p = v === 9 ? 20 : 16;
-  while (p + 4 <= b.length) {
-    const id = b.readUInt16BE(p);
-    const len = b.readUInt16BE(p + 2);
-    if (id <= 3) return true;
-    if (len < 4) return false;
-    p += len;
-  }
-  return false;
-}
 
 describe('state file', () => {
   for (const file of ['softflowd-v9.pcap', 'pmacct-ipfix-sampled.pcap', 'pmacct-v9-sampled.pcap']) {
