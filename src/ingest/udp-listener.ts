@@ -76,6 +76,15 @@ export class UdpListener {
     });
   }
 
+  /** What the kernel granted (Linux reports twice the usable size); 0 before start. */
+  receiveBufferBytes(): number {
+    try {
+      return this.socket ? this.socket.getRecvBufferSize() : 0;
+    } catch {
+      return 0;
+    }
+  }
+
   /** Called for socket errors after start (counted in `errors` as well). */
   onError(fn: (e: Error) => void): void {
     this.errorHandler = fn;

@@ -111,7 +111,9 @@ export class Gateway {
       const lm = this.parts.metrics?.listener(name, l.spec.protocol);
       if (lm) l.onError(() => lm.receiveError());
       else l.onError(() => undefined);
-      this.log.info({ address: a?.address, port: a?.port, protocol: l.spec.protocol }, 'listening');
+      const rcvbuf = l.receiveBufferBytes();
+      lm?.setReceiveBufferBytes(rcvbuf);
+      this.log.info({ address: a?.address, port: a?.port, protocol: l.spec.protocol, receive_buffer_bytes: rcvbuf }, 'listening');
     }
     if (this.config.summary_interval_seconds > 0) {
       this.every(this.config.summary_interval_seconds * 1000, () => this.emitSummary());

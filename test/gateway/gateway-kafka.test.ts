@@ -207,6 +207,7 @@ describe('gateway → Kafka (mock broker, kcat, protoc)', function () {
       expect(metricSum(text, 'flowgate_kafka_batches_total')).to.be.greaterThan(0);
       expect(metricSum(text, 'flowgate_kafka_produce_latency_seconds_count')).to.be.greaterThan(0);
       expect(text).to.match(/^flowgate_templates_active \d+/m);
+      expect(metricSum(text, 'flowgate_socket_receive_buffer_bytes'), 'the effective socket buffer is exposed').to.be.greaterThan(0);
       const allRecords = expected.get('softflowd-v9.pcap')?.length ?? 0;
       expect(records).to.be.lessThan(allRecords);
     } finally {
