@@ -13,6 +13,7 @@ import type { Exporter } from '../decode/types';
 import type { Framing, KeyMode } from '../config/types';
 import type { BusMessage } from './bus';
 import { fiveTupleKey, readFiveTuple } from './record-key';
+import { v32, vsize } from '../canonical/flow-encoder';
 
 export const SCHEMA_NAME = 'flowpb.FlowMessage';
 export const COUNTERS_SCHEMA_NAME = 'flowgate.InterfaceCounters';
@@ -21,24 +22,6 @@ export const HEADER_SCHEMA = 'flowgate-schema';
 
 export function framingHeaders(framing: Framing, schema: string): Readonly<Record<string, Buffer>> {
   return Object.freeze({ [HEADER_FRAMING]: Buffer.from(framing), [HEADER_SCHEMA]: Buffer.from(schema) });
-}
-
-function varintSize(n: number): number {
-  let s = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    s++;
-  }
-  return s;
-}
-
-function writeVarint(b: Buffer, p: number, n: number): number {
-  while (n >= 0x80) {
-    b[p++] = (n & 0x7f) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  b[p++] = n;
-  return p;
 }
 
 export class RecordFramer {
@@ -94,8 +77,8 @@ export class RecordFramer {
     for (let i = 0; i < batch.count; i++) {
       const end = batch.ends[i];
       const len = end - start;
-      const v = Buffer.allocUnsafe(varintSize(len) + len);
-      const p = writeVarint(v, 0, len);
+      const v = Buffer.allocUnsafe(vsize(len) + len);
+      const p = v32(v, 0, len);
       batch.buf.copy(v, p, start, end);
       out[i] = { key: fiveTupleKey(readFiveTuple(batch.buf, start, end)), value: v, headers: this.headers, records: 1 };
       start = end;
@@ -114,7 +97,7 @@ export class RecordFramer {
       const from = start;
       while (last < batch.count) {
         const len = batch.ends[last] - start;
-        const add = varintSize(len) + len;
+        const add = vsize(len) + len;
         if (last > first && size + add > this.maxMessageBytes) break;
         size += add;
         start = batch.ends[last];
@@ -125,7 +108,7 @@ export class RecordFramer {
       let s = from;
       for (let i = first; i < last; i++) {
         const e = batch.ends[i];
-        p = writeVarint(v, p, e - s);
+        p = v32(v, p, e - s);
         p += batch.buf.copy(v, p, s, e);
         s = e;
       }
@@ -134,25 +117,4 @@ export class RecordFramer {
     }
     return out;
   }
-}
-
-/** Splits a delimited value back into records (for consumers and tests). */
-export function splitDelimited(value: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let p = 0;
-  while (p < value.length) {
-    let len = 0;
-    let mul = 1;
-    let b: number;
-    do {
-      if (p >= value.length) throw new RangeError('delimited value: truncated length prefix');
-      b = value[p++];
-      len += (b & 0x7f) * mul;
-      mul *= 128;
-    } while (b & 0x80);
-    if (p + len > value.length) throw new RangeError(`delimited value: record of ${len} bytes runs past the end`);
-    out.push(value.subarray(p, p + len));
-    p += len;
-  }
-  return out;
 }

@@ -13,7 +13,7 @@
 //   - a known field with the wrong wire type, field number 0, an unexpected end-group or a
 //     varint longer than 10 bytes throw FlowDecodeError (protobufjs reads on and returns
 //     garbage for the first two). Being strict is what lets `dump` tell raw from delimited
-//     framing when a message carries no framing header (src/dump/message-decoder.ts);
+//     framing when a message carries no framing header (src/canonical/framed-records.ts);
 //   - bytes fields of up to 16 bytes (addresses) are copies, not views into the input, so a
 //     record does not pin a whole Kafka fetch buffer in memory and a copy is cheaper than a
 //     Buffer view in V8 (see copyIpv4 in util/ip.ts). Longer values are views.

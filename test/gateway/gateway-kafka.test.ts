@@ -13,31 +13,13 @@ import { DatagramDecoder } from '../../src/decode/datagram-decoder';
 import { loadReplayDatagrams, replay } from '../../src/replay/replayer';
 import { makeExporter } from '../../src/util/ip';
 import { startGateway, type RunningGateway } from '../../src/runtime/assemble';
+import { splitDelimited } from '../support/delimited';
 import { startKafkaMock, type KafkaMock } from '../support/kafka-broker';
 import { readTopic, type KafkaRecord } from '../support/kcat';
 import { COMPARABLE_FIELDS, decodeWithProtoc, protocFlowToComparable } from '../support/protoc';
 import {
   CLI, FIXTURES, FLOW_FIXTURES, LogSink, hasTemplateSet, metricSum, scrapeMetrics, decodeWithCli, listenPort, liveComparable, replayFixtures, waitFor,
 } from '../support/gateway-harness';
-
-/** Varint length-delimited values split without the gateway's code (an independent reader). */
-function splitDelimitedIndependently(v: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  let p = 0;
-  while (p < v.length) {
-    let len = 0;
-    let shift = 0;
-    for (;;) {
-      const b = v[p++];
-      len += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if (!(b & 0x80)) break;
-    }
-    out.push(v.subarray(p, p + len));
-    p += len;
-  }
-  return out;
-}
 
 function kafkaConfig(kafka: KafkaMock, extra: string): string {
   return [
@@ -59,7 +41,7 @@ async function flowsOnTopic(records: KafkaRecord[], framing: 'raw' | 'delimited'
     expect(r.headers['flowgate-schema']).to.equal('flowpb.FlowMessage');
     if (!r.value) throw new Error('tombstone on the flow topic');
     if (framing === 'raw') values.push(r.value);
-    else values.push(...splitDelimitedIndependently(r.value));
+    else values.push(...splitDelimited(r.value));
   }
   const flows = await decodeWithProtoc(values);
   return flows.map((f) => liveComparable(protocFlowToComparable(f) as unknown as Record<string, unknown>, COMPARABLE_FIELDS));
