@@ -5,6 +5,7 @@
 import type { Kafka } from 'kafkajs';
 import type { KafkaConfig } from '../config/types';
 import type { BusLog } from './bus';
+import { withTimeout } from '../util/with-timeout';
 
 export async function ensureTopics(kafka: Kafka, c: KafkaConfig, log: BusLog): Promise<boolean> {
   if (!c.create_topics) return false;
@@ -21,8 +22,9 @@ export async function ensureTopics(kafka: Kafka, c: KafkaConfig, log: BusLog): P
   }
   const admin = kafka.admin();
   try {
-    await withDeadline(admin.connect(), c.timeout_ms);
-    const created = await withDeadline(admin.createTopics({ topics, waitForLeaders: true, timeout: c.timeout_ms }), c.timeout_ms);
+    await withTimeout(admin.connect(), c.timeout_ms, () => new Error(`no answer within ${c.timeout_ms} ms`));
+    const created = await withTimeout(admin.createTopics({ topics, waitForLeaders: true, timeout: c.timeout_ms }), c.timeout_ms,
+      () => new Error(`no answer within ${c.timeout_ms} ms`));
     log.info({ topics: topics.map((t) => t.topic), created }, 'kafka: topics ensured');
     return true;
   } catch (e) {
@@ -32,14 +34,4 @@ export async function ensureTopics(kafka: Kafka, c: KafkaConfig, log: BusLog): P
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
-}
-
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

@@ -3,6 +3,7 @@
 // Exit codes: 0 done, 1 Kafka or file failure, 2 usage, 130 interrupted (Ctrl-C; the .tmp
 // file is removed).
 
+import { abortOnSignals } from './interrupt';
 import { DEFAULT_CSV_FIELDS } from './decode';
 import { checkColumns } from '../outputs/csv/columns';
 import { DumpError, runDump, summaryLine, type DumpOptions, type ReaderKind } from '../dump/dump';
@@ -93,20 +94,13 @@ export async function runDumpCommand(o: DumpCommandOptions): Promise<number> {
       if (hint) process.stderr.write(`flowgate dump: ${hint}\n`);
     }
   }
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (): void => {
-    // The first Ctrl-C stops reading and removes the .tmp file; a second one does not wait.
-    if (++signals > 1) process.exit(130);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // The first Ctrl-C stops reading and removes the .tmp file; a second one does not wait.
+  const interrupt = abortOnSignals();
   try {
     const summary = await runDump(opts, {
       stderr: process.stderr,
       stdout: process.stdout,
-      signal: controller.signal,
+      signal: interrupt.signal,
       note: o.quiet === true ? () => undefined : (s) => process.stderr.write(`flowgate dump: note: ${s}\n`),
     });
     if (o.quiet !== true) process.stderr.write(`${summaryLine(summary)}\n`);
@@ -116,7 +110,6 @@ export async function runDumpCommand(o: DumpCommandOptions): Promise<number> {
     process.stderr.write(`flowgate dump: ${(e as Error).message}\n`);
     return code;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.release();
   }
 }

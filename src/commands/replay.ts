@@ -2,6 +2,7 @@
 // stderr out. Exit code 1 only for what stops the replay from starting (bad options, unreadable
 // capture, unresolvable target, too many exporters); send errors are counted, not fatal.
 
+import { abortOnSignals } from './interrupt';
 import { loadReplayDatagrams, type ReplayCapture } from '../replay/capture';
 import { parseCount, parseRate, parseSpeed } from '../replay/option-values';
 import { DEFAULT_MAX_EXPORTERS, replay, type ReplayOptions, type ReplayStats } from '../replay/replayer';
@@ -39,20 +40,13 @@ export async function runReplay(file: string, o: ReplayCommandOptions): Promise<
     return fail(new Error(`cannot read ${file}: ${message(e)}`));
   }
 
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (): void => {
-    // The first Ctrl-C ends the replay with a summary; a second one does not wait for it.
-    if (++signals > 1) process.exit(130);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // The first Ctrl-C ends the replay with a summary; a second one does not wait for it.
+  const interrupt = abortOnSignals();
   try {
     const progress = o.progress === true && process.stderr.isTTY === true;
     const stats = await replay(capture.datagrams, {
       ...opts,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onProgress: progress ? (s) => process.stderr.write(`${JSON.stringify({ progress: summaryOf(file, o.to, capture, s, opts) })}\n`) : undefined,
       progressIntervalMs: PROGRESS_INTERVAL_MS,
     });
@@ -61,8 +55,7 @@ export async function runReplay(file: string, o: ReplayCommandOptions): Promise<
   } catch (e) {
     return fail(e);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.release();
   }
 }
 

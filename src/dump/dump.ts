@@ -23,6 +23,7 @@ import { planOffsets, type OffsetPlan } from './offset-plan';
 import { ProgressBar } from './progress';
 import { quietly, ReadAborted, type RangeReader, type ReaderSettings } from './reader';
 import type { TimeWindow } from './time-window';
+import { withTimeout } from '../util/with-timeout';
 
 export type ReaderKind = 'fetch' | 'group';
 
@@ -112,13 +113,6 @@ function kafkaClient(o: DumpOptions, stderr: NodeJS.WriteStream): Kafka {
   });
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DumpError(what(), 1)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
 
 /** `p`, or a DumpError 130 as soon as the signal fires (Ctrl-C while connecting). */
 function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -160,7 +154,7 @@ async function prepare(admin: Admin, o: DumpOptions): Promise<OffsetPlan> {
   })();
   try {
     return await withTimeout(work, o.timeoutMs, () =>
-      `Kafka at ${o.brokers.join(',')} did not answer within ${o.timeoutMs} ms (${step}${lastError ? `: ${lastError}` : ''})`,
+      new DumpError(`Kafka at ${o.brokers.join(',')} did not answer within ${o.timeoutMs} ms (${step}${lastError ? `: ${lastError}` : ''})`, 1),
     );
   } catch (e) {
     if (e instanceof DumpError) throw e;

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Bus, BusLog, BusMessage } from '../bus/bus';
+import { withTimeout } from '../util/with-timeout';
 import { parseExporterState, STATE_FORMAT, type ExporterState } from './state-snapshot';
 
 export const STATE_HEADERS: Readonly<Record<string, Buffer>> = Object.freeze({ 'flowgate-schema': Buffer.from(STATE_FORMAT) });
@@ -38,7 +39,7 @@ export async function loadKafkaState(kafka: Kafka, topic: string, groupPrefix: s
   let ends: Map<number, bigint>;
   try {
     await admin.connect();
-    const offsets = await withTimeout(admin.fetchTopicOffsets(topic), timeoutMs, 'fetching state topic offsets');
+    const offsets = await withTimeout(admin.fetchTopicOffsets(topic), timeoutMs, () => new Error(`timed out after ${timeoutMs} ms fetching state topic offsets`));
     ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
   } catch (e) {
     // A missing topic (first start, auto-create pending) is an empty state, not a failure.
@@ -84,7 +85,7 @@ export async function loadKafkaState(kafka: Kafka, topic: string, groupPrefix: s
           .catch(reject);
       }),
       timeoutMs,
-      'reading the state topic',
+      () => new Error(`timed out after ${timeoutMs} ms reading the state topic`),
     );
     complete = true;
   } catch (e) {
@@ -93,12 +94,4 @@ export async function loadKafkaState(kafka: Kafka, topic: string, groupPrefix: s
     await consumer.disconnect().catch(() => undefined);
   }
   return { docs: [...latest.values()], rejected, complete };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
