@@ -9,6 +9,7 @@ import type { Exporter, Protocol } from '../src/decode/types';
 import { readCaptureFile } from '../src/pcap/reader';
 import { makeExporter } from '../src/util/ip';
 import { packageRoot } from '../src/util/paths';
+import { prng } from '../test/support/prng';
 
 export interface BenchDatagram {
   payload: Buffer;
@@ -179,17 +180,6 @@ const V5_RECORD = 48;
 const V5_RECORDS_PER_DATAGRAM = 30; // the v5 maximum, what softflowd and routers send when busy
 const V5_DATAGRAMS = 8;
 
-/** Deterministic PRNG (mulberry32) so the synthetic data is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function syntheticNetflow5(): ProtocolData {
   const rnd = prng(0x5eed5);

@@ -35,6 +35,7 @@ import { FlowEncoder } from '../src/canonical/flow-encoder';
 import { newFlowRecord, type FlowRecord } from '../src/canonical/flow-record';
 import { startKafkaMock, type KafkaMock } from '../test/support/kafka-broker';
 import { formatMachine, formatTable, jsonLine, machineInfo, type Bench, type Machine, type Measurement } from './report';
+import { prng } from '../test/support/prng';
 
 type Framing = 'raw' | 'delimited';
 
@@ -66,16 +67,6 @@ function dumpSettings(env: NodeJS.ProcessEnv = process.env): DumpSettings {
   return { records: int('BENCH_DUMP_RECORDS', 1_000_000), runs: int('BENCH_DUMP_RUNS', 3), framings: framings as Framing[], profileDir: env.BENCH_DUMP_PROFILE || undefined };
 }
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** POOL NetFlow v9-like flows: IPv4 and IPv6, TCP/UDP/ICMP, 8 exporters. */
 function flowPool(): FlowRecord[] {

@@ -8,17 +8,13 @@ export class EmbeddedBus implements Bus {
   private queue: Array<[string, readonly BusMessage[]]> = [];
   private scheduled = false;
   private readonly counts: BusStats = { accepted: 0, published: 0, dropped: {}, buffered: 0 };
-  publishedBytes = 0;
 
   /** `onPublished` feeds the records-published metric (the Kafka bus reports per batch). */
   constructor(private readonly onPublished: (topic: string, records: number) => void = () => undefined) {}
 
   publish(topic: string, messages: readonly BusMessage[]): void {
     let n = 0;
-    for (const m of messages) {
-      n += m.records;
-      this.publishedBytes += m.value.length;
-    }
+    for (const m of messages) n += m.records;
     this.counts.accepted += n;
     this.counts.published += n;
     if (n) this.onPublished(topic, n);

@@ -6,7 +6,7 @@
 // `x-expected` is our annotation keyword: the human wording of what a value must look like,
 // used where the bare constraint (a regex, a type) would not help an operator.
 
-import type { DecoderConfig, LogConfig, StateConfig } from './types';
+import type { DecoderConfig, KafkaConfig, LogConfig, StateConfig } from './types';
 import type { ProtocolChoice } from '../decode/datagram-decoder';
 
 export type JsonType = 'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean' | 'null';
@@ -59,32 +59,14 @@ export interface FileKafkaTls {
   reject_unauthorized: boolean;
 }
 
-export interface FileKafka {
-  /** Optional here only because FLOWGATE_KAFKA_BROKERS may supply it. */
+/** The kafka section as written: the validated KafkaConfig's keys, except that brokers may come
+ * from FLOWGATE_KAFKA_BROKERS, the SASL password from the environment, and `tls: true` means
+ * the system CAs. */
+export type FileKafka = Omit<KafkaConfig, 'brokers' | 'sasl' | 'tls'> & {
   brokers?: string[];
-  client_id: string;
-  topic: string;
-  counters_topic: string;
-  state_topic: string;
-  framing: 'raw' | 'delimited';
-  key: 'none' | 'exporter' | 'five-tuple';
-  compression: 'none' | 'gzip' | 'snappy' | 'lz4';
-  acks: -1 | 0 | 1;
-  timeout_ms: number;
-  create_topics: boolean;
-  topic_partitions: number;
-  replication_factor: number;
-  batch_max_records: number;
-  batch_max_bytes: number;
-  linger_ms: number;
-  delimited_max_bytes: number;
-  buffer_max_records: number;
-  buffer_max_bytes: number;
-  max_in_flight: number;
-  session_timeout_ms: number;
   sasl?: FileKafkaSasl;
   tls?: boolean | FileKafkaTls;
-}
+};
 
 export interface FileConfig {
   listeners: FileListener[];

@@ -64,17 +64,6 @@ function runCli(args: string[], timeoutMs = 60_000): Promise<Run> {
   });
 }
 
-// A deterministic generator: the same data on every run.
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ADDRESSES = ['10.1.2.3', '10.200.0.9', '192.168.1.20', '198.51.100.7', '2001:db8::1', '2001:db8:5::42', 'fd00::7'];
 
@@ -169,6 +158,7 @@ print(json.dumps({'rows': len(rows) - 1, 'cols': len(header), 'bad': bad[:5], 'd
                   'has_header': has_header, 'dict_rows': len(d),
                   'keys_ok': all(None not in r and len(r) == len(header) for r in d)}))
 `;
+import { prng } from '../support/prng';
 
 function pythonCheck(file: string): CsvCheck {
   const py = requireTool('python3', 'python3');
