@@ -14,6 +14,8 @@ export interface SamplingInfo {
 export class ExporterOptions {
   private readonly sampling = new DomainMap<SamplingInfo>();
   private readonly initMs = new DomainMap<number>();
+  /** Bumped whenever a kept value changes (not on repeats): tells the state keeper to save. */
+  changes = 0;
 
   samplingFor(exporterKey: string, domain: number): SamplingInfo | undefined {
     return this.sampling.get(exporterKey, domain);
@@ -32,6 +34,7 @@ export class ExporterOptions {
     let used = false;
     const init = values.get(160);
     if (init !== undefined && init > 0) {
+      if (this.initMs.get(exporterKey, domain) !== init) this.changes++;
       this.initMs.set(exporterKey, domain, init);
       used = true;
     }
@@ -39,6 +42,8 @@ export class ExporterOptions {
     if (rate > 0) {
       const s = this.ensure(exporterKey, domain);
       const sampler = values.get(48) ?? values.get(302);
+      const before = sampler !== undefined ? s.bySampler.get(sampler) : s.defaultRate;
+      if (before !== rate) this.changes++;
       if (sampler !== undefined) s.bySampler.set(sampler, rate);
       else s.defaultRate = rate;
       used = true;

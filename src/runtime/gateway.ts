@@ -54,7 +54,7 @@ export class Gateway {
   private readonly timers: NodeJS.Timeout[] = [];
   private lastLearned = 0;
   private lastExpired = 0;
-  private stateVersion = -1;
+  private stateVersion = '';
 
   constructor(private readonly config: GatewayConfig, private readonly parts: GatewayParts) {
     const c = config.decoder;
@@ -154,10 +154,12 @@ export class Gateway {
     this.timers.push(t);
   }
 
-  private stateMark(): number {
-    const t = this.decoder.state.templates;
-    return t.learnedTotal * 1e6 + t.expiredTotal + t.size;
+  /** Changes whenever what the state keeper saves changes: templates learned, expired or withdrawn, options values. */
+  private stateMark(): string {
+    const st = this.decoder.state;
+    return `${st.templates.learnedTotal}/${st.templates.expiredTotal}/${st.templates.size}/${st.options.changes}`;
   }
+
 
   private saveState(force: boolean): void {
     const keeper = this.parts.state;

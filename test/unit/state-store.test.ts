@@ -12,6 +12,7 @@ import { exporterStates, restoreStates } from '../../src/state/state-snapshot';
 import { makeExporter } from '../../src/util/ip';
 import { readCaptureFile } from '../../src/pcap/reader';
 import { hasTemplateSet } from '../support/gateway-harness';
+import { ExporterOptions } from '../../src/decode/exporter-options';
 
 const FIXTURES = path.resolve(__dirname, '../../../fixtures');
 
@@ -58,5 +59,19 @@ describe('state file', () => {
     writeFileSync(path.join(dir, 'templates.json'), JSON.stringify({ format: 'flowgate-state/1', exporters: [{ format: 'x' }] }));
     expect(store.load().rejected).to.have.length(1);
     expect(existsSync(path.join(dir, 'templates.json'))).to.equal(true);
+  });
+});
+
+describe('options state changes', () => {
+  it('count a new or different sampling rate or init time, not a repeat (the keeper saves on change)', () => {
+    const o = new ExporterOptions();
+    o.apply('192.0.2.1|2055', 0, new Map([[34, 100]]));
+    o.apply('192.0.2.1|2055', 0, new Map([[34, 100]]));
+    expect(o.changes).to.equal(1);
+    o.apply('192.0.2.1|2055', 0, new Map([[34, 200]]));
+    o.apply('192.0.2.1|2055', 0, new Map([[48, 3], [34, 200]]));
+    o.apply('192.0.2.1|2055', 0, new Map([[160, 1_700_000_000_000]]));
+    o.apply('192.0.2.1|2055', 0, new Map([[160, 1_700_000_000_000]]));
+    expect(o.changes).to.equal(4);
   });
 });
