@@ -10,8 +10,8 @@
 // compressor flushes. A file is closed before a row would take it past rotate.bytes, so no file
 // is bigger unless a single row is.
 //
-// Measured (node 20, this 2-CPU machine, 1,000,000 typical records in batches of 1,000, 16
-// columns, iso times, through close()): ≈ 385,000 records/s plain, ≈ 188,000 with gzip.
+// Throughput: `npm run bench -- csv` (docs/PERFORMANCE.md): ≈ 465,000-507,000 records/s plain,
+// ≈ 233,000 with gzip, 16 columns, on the 2-core development VM.
 
 import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
