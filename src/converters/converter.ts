@@ -4,17 +4,32 @@
 // the last offsets), then the consumer leaves its group.
 
 import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
 import type { BusLog } from '../bus/bus';
 import type { EmbeddedBus } from '../bus/embedded-bus';
-import type { OutputConfig } from '../config/types';
+import type { GatewayConfig, OutputConfig } from '../config/types';
+import type { RateLimitedLog } from '../log/rate-limited';
 import { CsvOutput } from '../outputs/csv/csv-output';
 import { EmbeddedRecordSource } from './embedded-source';
 import { KafkaRecordSource, type SourceCounts } from './kafka-source';
 import type { FlowOutput } from './output';
 
-export function createOutput(c: OutputConfig, log: BusLog): FlowOutput {
+/** What an output may use besides its own config section. */
+export interface OutputContext {
+  log: BusLog;
+  /** Rate-limited log for bad records (10 lines per reason per minute, then a summary). */
+  badInput: RateLimitedLog;
+  /** The process's Prometheus registry, for an output's own series (`flowgate_<type>_...`). */
+  registry: Registry;
+  /** The whole validated config (kafka settings, client id) for outputs that produce. */
+  config: GatewayConfig;
+  /** Present when the config has a kafka section: outputs that publish (split, reduce) produce with it. */
+  kafka?: Kafka;
+}
+
+export function createOutput(c: OutputConfig, ctx: OutputContext): FlowOutput {
   switch (c.type) {
-    case 'csv': return new CsvOutput(c, log);
+    case 'csv': return new CsvOutput(c, ctx.log);
   }
 }
 
@@ -25,8 +40,11 @@ export class Converter {
   private kafkaSource: KafkaRecordSource | undefined;
   private embeddedSource: EmbeddedRecordSource | undefined;
 
-  constructor(readonly config: OutputConfig, private readonly source: ConverterSource, private readonly log: BusLog) {
-    this.output = createOutput(config, log);
+  private readonly log: BusLog;
+
+  constructor(readonly config: OutputConfig, private readonly source: ConverterSource, ctx: OutputContext) {
+    this.log = ctx.log;
+    this.output = createOutput(config, ctx);
   }
 
   get counts(): SourceCounts {

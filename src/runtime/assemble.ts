@@ -98,7 +98,7 @@ export async function startGateway(config: GatewayConfig, o: AssembleOptions = {
         ? { kind: 'embedded' as const, bus }
         : undefined;
     if (!source) throw new Error(`outputs.${oc.name}: no source (needs kafka or the embedded bus)`);
-    const c = new Converter(oc, source, log);
+    const c = new Converter(oc, source, { log, badInput, registry: metrics.registry, config, kafka: converterKafka });
     await c.start();
     converters.push(c);
   }
