@@ -103,6 +103,15 @@ describe('prometheus converter (gateway → Kafka → flow counters on /metrics)
       'outputs:',
       `  - { type: prometheus, listen: "127.0.0.1:0", labels: [exporter, src_as, dst_as, proto], direction_by: { local_prefixes: ${JSON.stringify(LOCAL)} }, as_names: ${JSON.stringify(asNames)}, max_series: 10000 }`,
     ].join('\n');
+    const decoded: Flow[] = [];
+    for (const file of FLOW_FIXTURES) {
+      for (const j of decodeWithCli(file)) {
+        decoded.push({
+          exporter: String(j.exporter_address), src_as: Number(j.src_as), dst_as: Number(j.dst_as), proto: Number(j.proto),
+          src_addr: String(j.src_addr), dst_addr: String(j.dst_addr), bytes: Number(j.bytes), packets: Number(j.packets), sampling_rate: Number(j.sampling_rate),
+        });
+      }
+    }
     const g = await startGateway(parseConfig(yaml), { destination: new LogSink() });
     running.push(g);
     const output = g.converters[0].output;
@@ -110,7 +119,8 @@ describe('prometheus converter (gateway → Kafka → flow counters on /metrics)
     const port = (output as PrometheusOutput).address?.port;
     expect(port).to.be.a('number');
 
-    await replayFixtures(FLOW_FIXTURES, listenPort(g));
+    // A modest rate: a UDP datagram dropped by a busy machine would fail the comparison.
+    await replayFixtures(FLOW_FIXTURES, listenPort(g), 1000);
     // Our own records with AS pairs and sampling rates, from a second "exporter".
     const rand = prng(42);
     const own: Flow[] = [];
@@ -138,26 +148,17 @@ describe('prometheus converter (gateway → Kafka → flow counters on /metrics)
       await producer.disconnect();
     }
 
-    const total = g.gateway.stats.records + own.length;
+    const total = decoded.length + own.length;
     await waitFor(() => output.counts().written >= total && g.bus.stats().published >= g.gateway.stats.records, 60_000,
       () => `prometheus output to take ${total} records: ${JSON.stringify(output.counts())}`);
     expect(output.counts().written).to.equal(total);
 
-    const decoded: Flow[] = [];
-    for (const file of FLOW_FIXTURES) {
-      for (const j of decodeWithCli(file)) {
-        decoded.push({
-          exporter: String(j.exporter_address), src_as: Number(j.src_as), dst_as: Number(j.dst_as), proto: Number(j.proto),
-          src_addr: String(j.src_addr), dst_addr: String(j.dst_addr), bytes: Number(j.bytes), packets: Number(j.packets), sampling_rate: Number(j.sampling_rate),
-        });
-      }
-    }
     expect(decoded.length, 'the gateway decoded what flowgate decode does').to.equal(g.gateway.stats.records);
     const text = await scrapeMetrics(port as number);
     const got = flowSamples(text);
     const want = expectedSamples([...decoded, ...own]);
     expect([...got].sort()).to.deep.equal([...want].sort());
-    // The three directions all occur, and sampling made a difference somewhere.
+    // All three directions occur (the comparison is not vacuous).
     for (const fam of ['flow_receive_bytes_total', 'flow_transmit_bytes_total', 'flow_unclassified_bytes_total']) {
       expect([...got.keys()].some((k) => k.startsWith(fam)), fam).to.equal(true);
     }
