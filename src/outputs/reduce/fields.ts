@@ -2,6 +2,7 @@
 // three times are *_ns there and in the proto, *_us in memory; see flow-record.ts).
 
 import { newFlowRecord, type FlowRecord } from '../../canonical/flow-record';
+import { closest } from '../../config/suggest';
 
 const RECORD_KEYS = Object.keys(newFlowRecord()) as Array<keyof FlowRecord>;
 
@@ -12,5 +13,9 @@ export const KEEPABLE_FIELDS: ReadonlyMap<string, keyof FlowRecord> = new Map(
 /** Problems with a keep list (unknown names), worded for a config error. */
 export function checkKeep(keep: readonly string[]): string[] {
   const bad = keep.filter((f) => !KEEPABLE_FIELDS.has(f));
-  return bad.map((f) => `${JSON.stringify(f)} is not a canonical field name; known: ${[...KEEPABLE_FIELDS.keys()].join(', ')}`);
+  const known = [...KEEPABLE_FIELDS.keys()];
+  return bad.map((f) => {
+    const near = closest(f, known);
+    return `${JSON.stringify(f)} is not a canonical field name${near ? `; did you mean ${near}?` : ''} (names as \`flowgate decode\` prints them, e.g. src_addr, bytes, time_flow_end_ns)`;
+  });
 }
