@@ -7,7 +7,7 @@ import type { FileConfig } from './schema';
 import { bindsConflict, checkBindAddress } from './address';
 import { buildKafka, ENV_BROKERS, envBrokers, type Env } from './kafka-section';
 import type { PathSegment, Problem } from './problems';
-import { buildPrometheus, buildReduce, buildSplit } from './platform-outputs';
+import { buildPrometheus, buildReduce, buildSplit, checkListenClashes } from './platform-outputs';
 
 type LineOf = (path: PathSegment[]) => number | undefined;
 
@@ -103,5 +103,6 @@ export function buildConfig(file: FileConfig, env: Env, lineOf: LineOf): { confi
   if (file.state) config.state = { ...file.state };
   const m = metrics(file, problems, lineOf);
   if (m) config.metrics = m;
+  checkListenClashes(config, problems, lineOf);
   return { config, problems };
 }

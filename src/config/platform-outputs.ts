@@ -4,7 +4,7 @@
 // other output types' checks do not interleave with these.
 
 import { readFileSync } from 'node:fs';
-import type { DirectionBy, KafkaConfig, OutputConfig, PrometheusLabel, PrometheusOutputConfig, ReduceOutputConfig, SplitMatch, SplitOutputConfig } from './types';
+import type { DirectionBy, GatewayConfig, KafkaConfig, OutputConfig, PrometheusLabel, PrometheusOutputConfig, ReduceOutputConfig, SplitMatch, SplitOutputConfig } from './types';
 import type { FilePrometheusOutput, FileReduceOutput, FileSplitOutput } from './schema';
 import { checkBindAddress } from './address';
 import type { PathSegment, Problem } from './problems';
@@ -125,4 +125,18 @@ export function outputTarget(o: OutputConfig): string {
     case 'split': return `topics ${[...new Set([...o.rules.map((r) => r.topic), ...(o.default_topic ? [o.default_topic] : [])])].join(', ')}${o.default_topic ? '' : ' (unmatched dropped)'}`;
     case 'reduce': return `topic ${o.to_topic}`;
   }
+}
+
+/** Two HTTP servers on one address would fail at start with EADDRINUSE; say so at check time. */
+export function checkListenClashes(config: GatewayConfig, problems: Problem[], lineOf: LineOf): void {
+  const taken = new Map<string, string>();
+  if (config.metrics && config.metrics.port !== 0) taken.set(`${config.metrics.host}:${config.metrics.port}`, 'metrics.listen');
+  config.outputs.forEach((o, i) => {
+    if (o.type !== 'prometheus' || o.listen.port === 0) return;
+    const at = `${o.listen.host}:${o.listen.port}`;
+    const other = taken.get(at);
+    const path = ['outputs', i, 'listen'];
+    if (other) problems.push({ path, message: `${JSON.stringify(at)} is also ${other}; give each HTTP endpoint its own port`, line: lineOf(path) });
+    else taken.set(at, `outputs[${i}].listen`);
+  });
 }

@@ -137,6 +137,9 @@ export class KafkaPublisher {
         () => {
           this.inFlight--;
           p.sending = false;
+          // After close() the consumer is gone: these offsets stay uncommitted and are read
+          // again after a restart (duplicates, never loss).
+          if (this.closed) return;
           p.acked = true;
           this.backoffMs = BACKOFF_MIN_MS;
           for (const t of p.topics) {
