@@ -59,6 +59,9 @@ export class KafkaPublisher {
       idempotent: false,
       maxInFlightRequests: config.max_in_flight,
     });
+    if (config.acks === 0) {
+      log.warn({ output: id }, 'kafka.acks is 0: the broker acknowledges nothing, so this output counts a record durable once sent and a broker failure can lose it; use acks 1 or -1 for at-least-once');
+    }
   }
 
   get durableCount(): number {
