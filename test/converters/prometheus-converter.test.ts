@@ -19,7 +19,7 @@ import { PrometheusOutput } from '../../src/outputs/prometheus/prometheus-output
 import { startGateway, type RunningGateway } from '../../src/runtime/assemble';
 import { textToIp } from '../../src/util/ip';
 import { startKafkaMock, type KafkaMock } from '../support/kafka-broker';
-import { FLOW_FIXTURES, LogSink, decodeWithCli, listenPort, replayFixtures, scrapeMetrics, waitFor } from '../support/gateway-harness';
+import { FLOW_FIXTURES, LogSink, decodeWithCli, listenPort, metricSum, replayFixtures, scrapeMetrics, waitFor } from '../support/gateway-harness';
 import { prng } from '../support/prng';
 
 const LOCAL = ['10.0.0.0/8', '2001:db8:1::/48'];
@@ -78,7 +78,7 @@ describe('prometheus converter (gateway → Kafka → flow counters on /metrics)
   const running: RunningGateway[] = [];
 
   before(async () => {
-    kafka = await startKafkaMock({ topics: [{ name: TOPIC, partitions: 3 }] });
+    kafka = await startKafkaMock({ topics: [{ name: TOPIC, partitions: 3 }, { name: 'prom-cap', partitions: 2 }] });
   });
   afterEach(async () => {
     while (running.length) await running.pop()?.stop();
@@ -164,5 +164,60 @@ describe('prometheus converter (gateway → Kafka → flow counters on /metrics)
     }
     expect(text).to.match(/flowgate_prometheus_folded_series_total\{output="prometheus"\} 0/);
     process.stdout.write(`      (${got.size} samples, ${decoded.length} fixture + ${own.length} own records)\n`);
+  });
+
+  it('through Kafka, 100,000 distinct AS pairs stay within max_series; the folded count is exposed and no byte is lost', async () => {
+    const MAX = 1000;
+    const yaml = [
+      'summary_interval_seconds: 0',
+      'kafka:',
+      `  brokers: [${kafka.brokers.map((b) => JSON.stringify(b)).join(', ')}]`,
+      '  create_topics: false',
+      '  state_topic: ""',
+      '  topic: prom-cap',
+      '  session_timeout_ms: 6000',
+      'outputs:',
+      `  - { type: prometheus, name: cap, listen: "127.0.0.1:0", labels: [src_as, dst_as], direction_by: { local_as: 64512 }, max_series: ${MAX} }`,
+    ].join('\n');
+    const g = await startGateway(parseConfig(yaml), { destination: new LogSink() });
+    running.push(g);
+    const output = g.converters[0].output as PrometheusOutput;
+    const client = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING });
+    const producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const encoder = new FlowEncoder();
+    const PAIRS = 100_000;
+    let rx = 0;
+    let maxSeen = 0;
+    try {
+      for (let start = 0; start < PAIRS; start += 5000) {
+        const messages = [];
+        for (let i = start; i < start + 5000; i++) {
+          const r = newFlowRecord();
+          r.src_as = 100_000 + i;
+          r.dst_as = 64512;
+          r.bytes = 1 + (i % 1500);
+          r.packets = 1;
+          rx += r.bytes;
+          messages.push({ value: encoder.encode(r), headers: { 'flowgate-framing': 'raw' } });
+        }
+        await producer.send({ topic: 'prom-cap', messages });
+        // Sample the series count while the flood goes on, not only at the end.
+        maxSeen = Math.max(maxSeen, metricSum(await scrapeMetrics(output.address?.port ?? 0), 'flowgate_prometheus_series', { output: 'cap' }));
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    await waitFor(() => output.counts().written >= PAIRS, 60_000, () => `the output to take ${PAIRS} records: ${JSON.stringify(output.counts())}`);
+    const text = await scrapeMetrics(output.address?.port ?? 0);
+    const series = text.split('\n').filter((l) => l.startsWith('flow_receive_bytes_total{'));
+    expect(series.length, 'label sets exposed').to.be.at.most(MAX);
+    expect(Math.max(maxSeen, series.length)).to.be.at.most(MAX);
+    const folded = metricSum(text, 'flowgate_prometheus_folded_series_total', { output: 'cap' });
+    expect(folded + series.length - 1, 'every pair is exposed or folded ("other" is one extra)').to.equal(PAIRS);
+    expect(metricSum(text, 'flow_receive_bytes_total'), 'folding moves counts into other, it loses none').to.equal(rx);
+    // The process registry carries the folded count too (the gateway's /metrics).
+    expect(metricSum(await g.metrics.registry.metrics(), 'flowgate_prometheus_folded_series_total', { output: 'cap' })).to.equal(folded);
+    process.stdout.write(`      (${PAIRS} pairs: ${series.length} label sets exposed, ${folded} folded)\n`);
   });
 });
