@@ -3,6 +3,7 @@
 // Exit status: 0 valid; 2 invalid (one problem per line on stderr); 1 file unreadable.
 
 import { ConfigError, ConfigReadError, loadConfig, type GatewayConfig } from '../config/config';
+import { outputTarget } from '../config/platform-outputs';
 
 export const EXIT_INVALID = 2;
 export const EXIT_UNREADABLE = 1;
@@ -22,7 +23,7 @@ export function describeConfig(c: GatewayConfig): string[] {
   }
   lines.push(`state: ${c.state ? `${c.state.directory}, saved every ${c.state.save_interval_seconds} s` : 'not persisted (no state section)'}`);
   lines.push(`metrics: ${c.metrics ? `http://${hostPort(c.metrics.host, c.metrics.port)}/metrics` : 'off (no metrics section)'}`);
-  if (c.outputs.length) lines.push(`outputs: ${c.outputs.map((o) => `${o.name} (${o.type} → ${o.directory}, reads ${o.topic})`).join(', ')}`);
+  if (c.outputs.length) lines.push(`outputs: ${c.outputs.map((o) => `${o.name} (${o.type} → ${outputTarget(o)}, reads ${o.topic})`).join(', ')}`);
   lines.push(`log: ${c.log.level}; summary ${c.summary_interval_seconds > 0 ? `every ${c.summary_interval_seconds} s` : 'off'}`);
   return lines;
 }

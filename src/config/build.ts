@@ -7,6 +7,7 @@ import type { FileConfig } from './schema';
 import { bindsConflict, checkBindAddress } from './address';
 import { buildKafka, ENV_BROKERS, envBrokers, type Env } from './kafka-section';
 import type { PathSegment, Problem } from './problems';
+import { buildPrometheus, buildReduce, buildSplit, checkListenClashes } from './platform-outputs';
 
 type LineOf = (path: PathSegment[]) => number | undefined;
 
@@ -59,8 +60,14 @@ function outputs(file: FileConfig, kafka: KafkaConfig | undefined, problems: Pro
       const path = ['outputs', i, 'name'];
       problems.push({ path, message: `${JSON.stringify(name)} is already the name of outputs[${seen}]; give each output its own name (it names its consumer group)`, line: lineOf(path) });
     } else names.set(name, i);
-    const topic = o.topic ?? kafka?.topic ?? 'flows';
+    // reduce's `topic` is the topic it writes (the issue's contract); it reads from_topic.
+    const readTopic = o.type === 'reduce' ? o.from_topic : o.topic;
+    const topic = readTopic ?? kafka?.topic ?? 'flows';
     const group = o.group_id ?? `${clientId}-${name}`;
+    const common = { name, topic, group_id: group };
+    if (o.type === 'prometheus') return buildPrometheus(o, i, common, problems, lineOf);
+    if (o.type === 'split') return buildSplit(o, i, common, kafka, problems, lineOf);
+    if (o.type === 'reduce') return buildReduce(o, i, common, kafka, problems, lineOf);
     const bad = checkColumns(o.fields);
     for (const why of bad) {
       const path = ['outputs', i, 'fields'];
@@ -96,5 +103,6 @@ export function buildConfig(file: FileConfig, env: Env, lineOf: LineOf): { confi
   if (file.state) config.state = { ...file.state };
   const m = metrics(file, problems, lineOf);
   if (m) config.metrics = m;
+  checkListenClashes(config, problems, lineOf);
   return { config, problems };
 }

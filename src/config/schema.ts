@@ -96,9 +96,49 @@ export interface FileCsvOutput {
   late_seconds: number;
 }
 
-export type FileOutput = FileCsvOutput;
+/** Issue 8 outputs as written; a scalar where a list is allowed means a list of one. */
+export interface FilePrometheusOutput {
+  type: 'prometheus';
+  name?: string;
+  topic?: string;
+  group_id?: string;
+  listen: string;
+  labels: string[];
+  direction_by?: { local_as?: number | number[]; local_prefixes?: string | string[] };
+  as_names?: string;
+  max_series: number;
+}
 
-export const OUTPUT_TYPES = ['csv'] as const;
+export type FileSplitMatch = Partial<Record<'addr' | 'src_addr' | 'dst_addr' | 'exporter', string | string[]>> & Partial<Record<'in_if' | 'out_if', number | number[]>>;
+
+export interface FileSplitOutput {
+  type: 'split';
+  name?: string;
+  topic?: string;
+  group_id?: string;
+  rules: Array<{ match: FileSplitMatch; topic: string }>;
+  default_topic?: string;
+}
+
+export interface FileReduceOutput {
+  type: 'reduce';
+  name?: string;
+  /** The topic WRITTEN (as the issue's example has it); the topic read is from_topic. */
+  topic: string;
+  from_topic?: string;
+  group_id?: string;
+  keep: string[];
+  anonymize?: Record<string, string>;
+}
+
+export type FileOutput = FileCsvOutput | FilePrometheusOutput | FileSplitOutput | FileReduceOutput;
+
+export const OUTPUT_TYPES = ['csv', 'prometheus', 'split', 'reduce'] as const;
+
+export const DEFAULT_PROMETHEUS_LISTEN = '127.0.0.1:9591';
+export const PROMETHEUS_LABELS = ['exporter', 'src_as', 'dst_as', 'proto', 'in_if', 'out_if', 'etype', 'flow_direction'] as const;
+/** Address fields reduce can anonymise. */
+export const ANONYMIZABLE_FIELDS = ['src_addr', 'dst_addr', 'next_hop', 'bgp_next_hop', 'sampler_address', 'exporter_address', 'post_nat_src_addr', 'post_nat_dst_addr'] as const;
 
 export const DEFAULT_CSV_OUTPUT_FIELDS = [
   'time_received_ns', 'time_flow_start_ns', 'time_flow_end_ns', 'exporter', 'src_addr', 'dst_addr', 'src_port', 'dst_port',
@@ -294,12 +334,109 @@ const CSV_OUTPUT: JsonSchema = {
   },
 };
 
+const oneOrMany = (item: JsonSchema, description: string, expected: string): JsonSchema => ({
+  ...item, type: [item.type as JsonType, 'array'], items: item, description, 'x-expected': expected,
+});
+
+const PROMETHEUS_OUTPUT: JsonSchema = {
+  type: 'object',
+  description: 'Flow counters (flow_receive_bytes_total, ...) on an own /metrics endpoint, in the style of flow-exporter.',
+  additionalProperties: false,
+  required: ['type'],
+  properties: {
+    ...OUTPUT_COMMON,
+    listen: {
+      type: 'string', default: DEFAULT_PROMETHEUS_LISTEN, pattern: '^(\\[[^\\]]*\\]|[^:\\[\\]]*):[0-9]+$',
+      description: 'HTTP address of this output\'s /metrics (flow series only).', 'x-expected': '"HOST:PORT", e.g. "127.0.0.1:9591"',
+    },
+    labels: {
+      type: 'array', items: { type: 'string', enum: [...PROMETHEUS_LABELS] }, default: ['exporter', 'src_as', 'dst_as'],
+      description: 'Dimensions of the flow series: exporter → hostname, src_as → source_as (+ source_as_name), dst_as → destination_as (+ destination_as_name), proto, in_if, out_if, etype, flow_direction.',
+      'x-expected': `a list of ${PROMETHEUS_LABELS.join(', ')}`,
+    },
+    direction_by: {
+      type: 'object', additionalProperties: false,
+      description: 'What makes a flow receive (towards us) or transmit; absent: the record\'s flow_direction (ingress = receive, egress = transmit).',
+      properties: {
+        local_as: oneOrMany({ type: 'integer', minimum: 0, maximum: 4294967295 }, 'Our AS number(s): dst_as local = receive, src_as local = transmit.', 'an AS number or a list of them, e.g. 64512'),
+        local_prefixes: oneOrMany({ type: 'string' }, 'Our prefixes: dst_addr inside = receive, src_addr inside = transmit.', 'a list of prefixes, e.g. ["10.0.0.0/8", "2001:db8::/32"]'),
+      },
+    },
+    as_names: { type: 'string', minLength: 1, description: 'CSV file of "asn,name" lines for source_as_name/destination_as_name (read at start; no network look-ups).' },
+    max_series: int('Label sets kept; beyond it the smallest are folded into the label set "other".', 10000, 2),
+  },
+};
+
+const ADDRESS_LIST = oneOrMany({ type: 'string' }, 'Prefixes (a bare address is its own /32 or /128).', 'a prefix or a list of them, e.g. 10.1.0.0/16');
+const IF_LIST = oneOrMany({ type: 'integer', minimum: 0 }, 'Interface indexes.', 'an interface index or a list of them');
+
+const SPLIT_OUTPUT: JsonSchema = {
+  type: 'object',
+  description: 'Routes each record to per-customer topics by rules (topic = the topic read; rules[].topic and default_topic are written).',
+  additionalProperties: false,
+  required: ['type', 'rules'],
+  properties: {
+    ...OUTPUT_COMMON,
+    rules: {
+      type: 'array', minItems: 1, description: 'A record goes once to every topic whose rule matches.',
+      'x-expected': 'a list like [{ match: { addr: 10.1.0.0/16 }, topic: customer-a }]',
+      items: {
+        type: 'object', additionalProperties: false, required: ['match', 'topic'],
+        properties: {
+          match: {
+            type: 'object', additionalProperties: false, description: 'All keys given must hold.',
+            'x-expected': 'a mapping of addr, src_addr, dst_addr, exporter, in_if, out_if',
+            properties: {
+              addr: { ...ADDRESS_LIST, description: 'Either src_addr or dst_addr inside: both directions of a customer\'s traffic.' },
+              src_addr: { ...ADDRESS_LIST, description: 'src_addr inside (one direction only).' },
+              dst_addr: { ...ADDRESS_LIST, description: 'dst_addr inside (one direction only).' },
+              exporter: { ...ADDRESS_LIST, description: 'The exporter\'s address inside.' },
+              in_if: { ...IF_LIST, description: 'Input interface is one of these.' },
+              out_if: { ...IF_LIST, description: 'Output interface is one of these.' },
+            },
+          },
+          topic: { type: 'string', pattern: TOPIC_PATTERN, description: 'Topic written for matching records.', 'x-expected': TOPIC_EXPECTED },
+        },
+      },
+    },
+    default_topic: { type: 'string', pattern: TOPIC_PATTERN, description: 'Topic for records no rule matches; absent: they are dropped and counted.', 'x-expected': TOPIC_EXPECTED },
+  },
+};
+
+const REDUCE_OUTPUT: JsonSchema = {
+  type: 'object',
+  description: 'Republishes a subset of fields, with keyed prefix-preserving address anonymisation (topic = the topic WRITTEN; from_topic = the topic read).',
+  additionalProperties: false,
+  required: ['type', 'topic', 'keep'],
+  properties: {
+    ...OUTPUT_COMMON,
+    topic: { type: 'string', pattern: TOPIC_PATTERN, description: 'Topic WRITTEN (unlike other outputs, where topic is the topic read).', 'x-expected': TOPIC_EXPECTED },
+    from_topic: { type: 'string', pattern: TOPIC_PATTERN, description: 'Topic read; default kafka.topic.', 'x-expected': TOPIC_EXPECTED },
+    keep: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'Canonical field names kept; all others are dropped.', 'x-expected': 'a non-empty list of field names, e.g. [src_addr, dst_addr, bytes]' },
+    anonymize: {
+      type: 'object', required: ['key_file'],
+      description: 'Address fields to anonymise (value: prefix-preserving) and the key file.',
+      'x-expected': '{ src_addr: prefix-preserving, key_file: ./anon.key }',
+      properties: {
+        key_file: { type: 'string', minLength: 1, description: 'Key: 32 raw bytes or 64 hex characters.' },
+        ...Object.fromEntries(ANONYMIZABLE_FIELDS.map((f) => [f, { type: 'string', enum: ['prefix-preserving'], description: `Anonymise ${f} (Crypto-PAn).` } satisfies JsonSchema])),
+      },
+      additionalProperties: false,
+    },
+  },
+};
+
 const OUTPUT: JsonSchema = {
   type: 'object',
   'x-expected': 'a mapping like { type: csv, directory: ./csv }',
   required: ['type'],
   properties: { type: { type: 'string', enum: [...OUTPUT_TYPES], description: 'Which converter.' } },
-  allOf: [{ if: { properties: { type: { const: 'csv' } } }, then: CSV_OUTPUT }],
+  allOf: [
+    { if: { properties: { type: { const: 'csv' } } }, then: CSV_OUTPUT },
+    { if: { properties: { type: { const: 'prometheus' } } }, then: PROMETHEUS_OUTPUT },
+    { if: { properties: { type: { const: 'split' } } }, then: SPLIT_OUTPUT },
+    { if: { properties: { type: { const: 'reduce' } } }, then: REDUCE_OUTPUT },
+  ],
 };
 
 export const CONFIG_SCHEMA: JsonSchema = {

@@ -137,4 +137,51 @@ export interface CsvOutputConfig extends OutputCommon {
   late_seconds: number;
 }
 
-export type OutputConfig = CsvOutputConfig;
+/** Dimensions a prometheus output can label its flow_* series with (issue 8). */
+export type PrometheusLabel = 'exporter' | 'src_as' | 'dst_as' | 'proto' | 'in_if' | 'out_if' | 'etype' | 'flow_direction';
+
+/** How a record is classified receive/transmit; absent: the record's own flow_direction. */
+export type DirectionBy = { local_as: number[] } | { local_prefixes: string[] };
+
+export interface PrometheusOutputConfig extends OutputCommon {
+  type: 'prometheus';
+  /** Own HTTP endpoint for /metrics (flow series only). */
+  listen: { host: string; port: number };
+  labels: PrometheusLabel[];
+  direction_by?: DirectionBy;
+  /** CSV file "asn,name" (AS names for source_as_name/destination_as_name); read at start. */
+  as_names?: string;
+  /** Label sets kept; beyond it the smallest are folded into the `other` label set. */
+  max_series: number;
+}
+
+/** What a split rule matches; several keys in one rule must all hold. */
+export interface SplitMatch {
+  /** Either side: both directions of a customer's traffic. */
+  addr?: string[];
+  src_addr?: string[];
+  dst_addr?: string[];
+  exporter?: string[];
+  in_if?: number[];
+  out_if?: number[];
+}
+
+export interface SplitOutputConfig extends OutputCommon {
+  type: 'split';
+  /** Each record goes once to every topic whose rule matches (topics written, not read). */
+  rules: Array<{ match: SplitMatch; topic: string }>;
+  /** Where records no rule matches go; absent: dropped and counted. */
+  default_topic?: string;
+}
+
+export interface ReduceOutputConfig extends OutputCommon {
+  type: 'reduce';
+  /** Topic written. In the file this is `topic`; the topic read is `from_topic` (see docs/CONFIG.md). */
+  to_topic: string;
+  /** Canonical field names kept; every other field is left at its default (absent on the wire). */
+  keep: string[];
+  /** Address fields anonymised with keyed prefix-preserving Crypto-PAn. */
+  anonymize?: { fields: string[]; key_file: string };
+}
+
+export type OutputConfig = CsvOutputConfig | PrometheusOutputConfig | SplitOutputConfig | ReduceOutputConfig;

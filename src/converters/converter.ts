@@ -10,6 +10,9 @@ import type { EmbeddedBus } from '../bus/embedded-bus';
 import type { GatewayConfig, OutputConfig } from '../config/types';
 import type { RateLimitedLog } from '../log/rate-limited';
 import { CsvOutput } from '../outputs/csv/csv-output';
+import { PrometheusOutput } from '../outputs/prometheus/prometheus-output';
+import { ReduceOutput } from '../outputs/reduce/reduce-output';
+import { SplitOutput } from '../outputs/split/split-output';
 import { EmbeddedRecordSource } from './embedded-source';
 import { KafkaRecordSource, type SourceCounts } from './kafka-source';
 import type { FlowOutput } from './output';
@@ -30,6 +33,9 @@ export interface OutputContext {
 export function createOutput(c: OutputConfig, ctx: OutputContext): FlowOutput {
   switch (c.type) {
     case 'csv': return new CsvOutput(c, ctx.log);
+    case 'prometheus': return new PrometheusOutput(c, ctx);
+    case 'split': return new SplitOutput(c, ctx);
+    case 'reduce': return new ReduceOutput(c, ctx);
   }
 }
 
