@@ -1,0 +1,190 @@
+// The netflow9 output: canonical records → NetFlow v9 export packets (RFC 3954) → UDP to each
+// collector. Records are grouped by source ID (one per original exporter and observation
+// domain by default); each source ID fills its own packet up to the MTU and sends it when
+// full or `flush_ms` after its first record. Durability (src/converters/output.ts): a record
+// is durable once the packet holding it has been handed to every target's socket.
+
+import type { FlowRecord } from '../../canonical/flow-record';
+import type { Netflow9OutputConfig } from '../../config/types';
+import type { OutputContext } from '../../converters/converter';
+import type { FlowOutput, OutputCounts } from '../../converters/output';
+import { Durability } from '../csv/durability';
+import type { RecordContext } from './field-writers';
+import { netflow9Metrics, type Netflow9Metrics } from './netflow9-metrics';
+import { PacketSender } from './packet-sender';
+import { packetPlan } from './packet-plan';
+import { SourceIds } from './source-ids';
+import { SourceStream, type ExportPacket, type PacketToken, type SkipReason, type StreamShared } from './source-stream';
+import { parseTarget, type Target } from './targets';
+import { loadExportTemplates } from './template-file';
+
+// write() keeps taking records while fewer packets than this wait to be sent; beyond it,
+// ready() holds the converter (pacing, or a slow socket) so memory stays bounded.
+const MAX_QUEUED_PACKETS = 512;
+
+export interface Netflow9Stats {
+  records: number;
+  skipped: number;
+  packets: number;
+  sendErrors: number;
+}
+
+export class Netflow9Output implements FlowOutput {
+  readonly id: string;
+  private readonly durability = new Durability();
+  private readonly sender: PacketSender;
+  private readonly streams = new Map<number, SourceStream>();
+  private readonly sourceIds: SourceIds;
+  private readonly shared: StreamShared;
+  private readonly m: Netflow9Metrics;
+  private readonly labels: { output: string };
+  private readonly ctx: RecordContext = { firstSwitched: 0, lastSwitched: 0, clamped: 0 };
+  private readyWaiters: Array<() => void> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private rebasesReported = 0;
+  readonly stats: Netflow9Stats = { records: 0, skipped: 0, packets: 0, sendErrors: 0 };
+
+  constructor(private readonly config: Netflow9OutputConfig, private readonly out: OutputContext, private readonly clock: () => number = Date.now) {
+    this.id = `netflow9:${config.name}`;
+    this.labels = { output: config.name };
+    this.m = netflow9Metrics(out.registry);
+    const targets = config.targets.map((t): Target => {
+      const r = parseTarget(t);
+      if (typeof r === 'string') throw new Error(`outputs ${config.name}: targets: ${r}`);
+      return r;
+    });
+    const plan = packetPlan(loadExportTemplates(config.template_file));
+    this.shared = {
+      ...plan,
+      mtu: config.mtu,
+      refreshPackets: config.template_refresh.packets,
+      refreshMs: config.template_refresh.seconds * 1000,
+      ctx: this.ctx,
+      opened: (t) => this.durability.opened(t, t.firstSeq),
+      emit: (p) => this.emit(p),
+    };
+    this.sourceIds = new SourceIds(config.source_id === 'per-exporter' ? undefined : config.source_id, (a) => {
+      this.m.sourceInfo.set({ ...this.labels, source_id: String(a.id), exporter: a.exporter, domain: String(a.domain) }, 1);
+      this.out.log.info({ output: this.id, source_id: a.id, exporter: a.exporter, domain: a.domain }, 'netflow9: new source ID');
+    });
+    this.sender = new PacketSender(targets, config.rate_limit, {
+      sent: (p, t) => {
+        this.m.packets.inc({ ...this.labels, target: t.text });
+        this.m.bytes.inc({ ...this.labels, target: t.text }, p.bytes.length);
+      },
+      failed: (p, t, err) => {
+        this.stats.sendErrors++;
+        this.m.sendErrors.inc({ ...this.labels, target: t.text });
+        this.out.badInput.badInput('netflow9_send_error', () => `send of a ${p.bytes.length}-byte export packet to ${t.text} failed: ${err.message}`, { output: this.id });
+      },
+      done: (p) => this.packetDone(p),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.sender.start();
+    const every = Math.max(5, Math.min(100, Math.floor(this.config.flush_ms / 4)));
+    this.timer = setInterval(() => this.flushIdle(this.clock()), every);
+    this.timer.unref();
+  }
+
+  /** Local ports of the per-target sockets (for tests and logs). */
+  localPorts(): number[] {
+    return this.sender.localPorts();
+  }
+
+  write(records: readonly FlowRecord[]): void {
+    if (this.closed) {
+      this.out.log.error({ output: this.id, records: records.length }, 'netflow9 output written to after close(); records not taken');
+      return;
+    }
+    const now = this.clock();
+    const clampedBefore = this.ctx.clamped;
+    let ok = 0;
+    for (const r of records) {
+      const seq = this.durability.next();
+      let why: SkipReason | 'internal_error' | undefined;
+      try {
+        why = this.stream(this.sourceIds.idFor(r)).add(r, seq, now);
+      } catch (e) {
+        // An encoder bug must cost one record, not the converter.
+        why = 'internal_error';
+        this.out.log.error({ output: this.id, err: (e as Error).stack }, 'netflow9: encoding a record threw');
+      }
+      if (why === undefined) ok++;
+      else this.skip(why, r);
+    }
+    this.stats.records += ok;
+    this.m.records.inc(this.labels, ok);
+    if (this.ctx.clamped !== clampedBefore) this.m.clamped.inc(this.labels, this.ctx.clamped - clampedBefore);
+    this.noteRebases();
+    this.durability.report();
+  }
+
+  private skip(why: string, r: FlowRecord): void {
+    this.stats.skipped++;
+    this.m.skipped.inc({ ...this.labels, reason: why });
+    this.out.badInput.badInput(`netflow9_${why}`, () => `record not exportable as NetFlow v9 (${why}): start ${r.time_flow_start_us} µs, end ${r.time_flow_end_us} µs, src ${r.src_addr.length} B, dst ${r.dst_addr.length} B, sampling ${r.sampling_rate}`, { output: this.id });
+  }
+
+  private stream(id: number): SourceStream {
+    let s = this.streams.get(id);
+    if (!s) {
+      s = new SourceStream(id, this.shared);
+      this.streams.set(id, s);
+      this.m.sources.set(this.labels, this.streams.size);
+    }
+    return s;
+  }
+
+  private emit(p: ExportPacket): void {
+    this.stats.packets++;
+    if (p.templates) this.m.templates.inc(this.labels);
+    this.sender.send(p);
+    this.m.queued.set(this.labels, this.sender.pending);
+  }
+
+  private packetDone(p: ExportPacket): void {
+    if (p.token) this.durability.completed(p.token as PacketToken);
+    this.durability.report();
+    this.m.queued.set(this.labels, this.sender.pending);
+    if (this.sender.pending < MAX_QUEUED_PACKETS) for (const w of this.readyWaiters.splice(0)) w();
+  }
+
+  private flushIdle(now: number): void {
+    for (const s of this.streams.values()) if (s.hasOpenPacket && now - s.openedMs >= this.config.flush_ms) s.flush(now);
+    this.noteRebases();
+  }
+
+  private noteRebases(): void {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.rebases;
+    if (n > this.rebasesReported) this.m.rebases.inc(this.labels, n - this.rebasesReported);
+    this.rebasesReported = n;
+  }
+
+  counts(): OutputCounts {
+    return { written: this.durability.written, durable: this.durability.durable() };
+  }
+
+  onDurable(listener: (durable: number) => void): void {
+    this.durability.onDurable(listener);
+  }
+
+  ready(): Promise<void> {
+    if (this.sender.pending < MAX_QUEUED_PACKETS) return Promise.resolve();
+    return new Promise((r) => this.readyWaiters.push(r));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    const now = this.clock();
+    for (const s of this.streams.values()) s.flush(now);
+    await this.sender.close();
+    this.durability.report();
+    for (const w of this.readyWaiters.splice(0)) w();
+  }
+}

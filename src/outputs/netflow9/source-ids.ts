@@ -1,0 +1,47 @@
+// Which NetFlow v9 source ID a record goes out under. Per exporter (default): one per original
+// exporter address and observation domain, so a collector keeps routers apart (its per-source
+// sequence checks and sampler tables stay right). The id is a hash of the two, so the same
+// router keeps its id across restarts; a collision within this process takes the next free id.
+// Fixed: every record under one configured id.
+
+import type { FlowRecord } from '../../canonical/flow-record';
+import { ipToText } from '../../util/ip';
+
+export interface SourceAssignment {
+  id: number;
+  exporter: string;
+  domain: number;
+}
+
+function fnv1a(bytes: Uint8Array, domain: number): number {
+  let h = 0x811c9dc5;
+  const mix = (x: number): void => {
+    h ^= x;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  };
+  for (let i = 0; i < bytes.length; i++) mix(bytes[i]);
+  mix(domain >>> 24); mix((domain >>> 16) & 255); mix((domain >>> 8) & 255); mix(domain & 255);
+  return h >>> 0;
+}
+
+export class SourceIds {
+  private readonly byKey = new Map<string, number>();
+  private readonly taken = new Set<number>();
+
+  constructor(private readonly fixed: number | undefined, private readonly onNew: (a: SourceAssignment) => void) {}
+
+  idFor(r: FlowRecord): number {
+    if (this.fixed !== undefined) return this.fixed;
+    const a = r.exporter_address;
+    const d = r.observation_domain_id;
+    const key = a.length === 4 ? `${a[0]}.${a[1]}.${a[2]}.${a[3]}/${d}` : `${Buffer.from(a.buffer, a.byteOffset, a.length).toString('hex')}/${d}`;
+    const hit = this.byKey.get(key);
+    if (hit !== undefined) return hit;
+    let id = fnv1a(a, d);
+    while (this.taken.has(id)) id = (id + 1) >>> 0;
+    this.taken.add(id);
+    this.byKey.set(key, id);
+    this.onNew({ id, exporter: a.length ? ipToText(a) : 'none', domain: d });
+    return id;
+  }
+}
