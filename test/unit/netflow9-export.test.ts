@@ -39,15 +39,15 @@ const exportable: fc.Arbitrary<FlowRecord> = fc.record({
   exporter: fc.nat({ max: 3 }),
   domain: fc.constantFrom(0, 7),
   // Within the window a v9 packet can express, relative to the export time.
-  startMs: fc.integer({ min: NOW_MS - 20 * 86_400_000, max: NOW_MS + 3_600_000 }),
+  startMs: fc.oneof(fc.integer({ min: NOW_MS - 20 * 86_400_000, max: NOW_MS + 3_600_000 }), fc.integer({ min: 1_000_000_000_000, max: NOW_MS })),
   durMs: fc.integer({ min: 0, max: 86_400_000 }),
   subMs: fc.nat({ max: 999 }),
   a: fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 16, maxLength: 16 })),
   nh: fc.boolean(),
-  src_port: u16, dst_port: u16, proto: u8, bytes: counter, packets: counter, tcp_flags: u8, ip_tos: u8,
+  src_port: u16, dst_port: u16, proto: fc.oneof(u8, fc.constantFrom(1, 58)), bytes: counter, packets: counter, tcp_flags: u8, ip_tos: u8,
   in_if: u32, out_if: u32, src_as: u32, dst_as: u32, src_net: u8, dst_net: u8, src_vlan: fc.nat({ max: 4095 }), dst_vlan: fc.nat({ max: 4095 }),
   src_mac: fc.nat({ max: 2 ** 48 - 1 }), dst_mac: fc.nat({ max: 2 ** 48 - 1 }), flow_direction: fc.integer({ min: 0, max: 2 }),
-  forwarding_status: u8, ipv6_flow_label: fc.nat({ max: 0xfffff }), icmp_type: u8, icmp_code: u8,
+  forwarding_status: u8, ipv6_flow_label: fc.nat({ max: 0xfffff }), icmp_type: fc.oneof(u8, fc.constant(0)), icmp_code: fc.oneof(u8, fc.constant(0)),
   sampler_id: fc.constantFrom(0, 1, 2, 300), sampling_rate: fc.constantFrom(1, 10, 100, 1000, 4096, 2 ** 32 - 1),
 }).map((o) => {
   const r = newFlowRecord();
@@ -87,7 +87,11 @@ function projection(r: FlowRecord): Record<string, unknown> {
     tcp_flags: r.tcp_flags, ip_tos: r.ip_tos, in_if: r.in_if, out_if: r.out_if, src_as: r.src_as, dst_as: r.dst_as,
     src_net: r.src_net, dst_net: r.dst_net, src_vlan: r.src_vlan, dst_vlan: r.dst_vlan, src_mac: r.src_mac, dst_mac: r.dst_mac,
     flow_direction: r.flow_direction, forwarding_status: r.forwarding_status, ipv6_flow_label: r.ipv6_flow_label,
-    icmp_type: r.icmp_type, icmp_code: r.icmp_code, sampler_id: r.sampler_id, sampling_rate: r.sampling_rate,
+    // An ICMP record without type/code exports its dst_port as ICMP_TYPE (field-writers.ts), so reads back with them filled in.
+    ...(r.icmp_type === 0 && r.icmp_code === 0 && (r.proto === 1 || r.proto === 58)
+      ? { icmp_type: r.dst_port >> 8, icmp_code: r.dst_port & 255 }
+      : { icmp_type: r.icmp_type, icmp_code: r.icmp_code }),
+    sampler_id: r.sampler_id, sampling_rate: r.sampling_rate,
   };
 }
 
@@ -103,7 +107,7 @@ function exportRecords(records: readonly FlowRecord[], nowMs: number, sourceIdOf
     if (!s) streams.set(id, (s = new SourceStream(id, sh)));
     expect(s.add(r, i, nowMs)).to.equal(undefined);
   });
-  for (const s of streams.values()) s.flush(nowMs);
+  for (const s of streams.values()) s.flush();
   return packets;
 }
 
@@ -170,31 +174,36 @@ describe('netflow9 export (encoder, packer, streams)', () => {
     }
   });
 
-  it('sysUptime base: first/last switched are consistent with the header; old records move the base; out-of-window records are refused', () => {
+  it('sysUptime base: header and first/last switched agree; the base moves for older records and before uptime reaches 2^31 ms', () => {
     const u = new UptimeBase();
-    expect(u.check(NOW_MS - 1000, NOW_MS, NOW_MS)).to.equal('rebase');
-    u.rebase(NOW_MS - 1000, NOW_MS, NOW_MS);
+    const h = u.packetTime(NOW_MS - 1000, NOW_MS, NOW_MS) as number;
+    expect(h).to.equal(Math.floor(NOW_MS / 1000) * 1000);
+    expect(u.fits(NOW_MS - 1000, NOW_MS, h)).to.equal(false);
+    u.rebase(NOW_MS - 1000, NOW_MS, h);
     const base = u.baseMs as number;
     expect(base % 1000).to.equal(0);
-    const h = u.header(NOW_MS);
-    expect(h.unixSecs * 1000 - h.uptimeMs).to.equal(base);
-    expect(u.check(NOW_MS - 5000, NOW_MS, NOW_MS)).to.equal('ok');
-    expect(u.check(base - 1, NOW_MS, NOW_MS)).to.equal('rebase');
-    expect(u.check(NOW_MS - WINDOW_MS, NOW_MS, NOW_MS)).to.equal('out_of_range');
+    expect(u.fits(NOW_MS - 1000, NOW_MS, h)).to.equal(true);
+    const hd = u.header(h);
+    expect(hd.unixSecs * 1000 - hd.uptimeMs).to.equal(base);
+    expect(u.fits(base - 1, NOW_MS, h)).to.equal(false);
     // Uptime past 2^31 ms: the virtual exporter "reboots" long before the 32-bit wrap.
-    expect(u.check(NOW_MS, NOW_MS, base + 2 ** 31)).to.equal('rebase');
-    // Skipped, not mis-dated: a record older than the window.
+    expect(u.fits(base + 2 ** 31, base + 2 ** 31, base + 2 ** 31)).to.equal(false);
+    // A record older than the window goes into a packet exported when it ended.
+    const old = NOW_MS - 900 * 86_400_000;
+    expect(u.packetTime(old, old + 1500, NOW_MS)).to.equal(Math.ceil((old + 1500) / 1000) * 1000);
+    // A flow longer than the window cannot be said at all.
+    expect(u.packetTime(NOW_MS - WINDOW_MS, NOW_MS, NOW_MS)).to.equal(undefined);
     const r = newFlowRecord();
     r.src_addr = Uint8Array.from([1, 2, 3, 4]);
     r.time_flow_start_us = (NOW_MS - 30 * 86_400_000) * 1000;
-    r.time_flow_end_us = r.time_flow_start_us;
+    r.time_flow_end_us = NOW_MS * 1000;
     const s = new SourceStream(1, shared([]));
     expect(s.add(r, 0, NOW_MS)).to.equal('time_out_of_range');
     r.src_addr = new Uint8Array(0);
     expect(s.add(r, 1, NOW_MS)).to.equal('no_ip_address');
   });
 
-  it('a record older than the base flushes the open packet and re-bases; times stay exact across it', () => {
+  it('a record older than the base or the window starts a new packet; times stay exact across it', () => {
     const mk = (startMs: number): FlowRecord => {
       const r = newFlowRecord();
       r.src_addr = Uint8Array.from([1, 2, 3, 4]);
@@ -203,11 +212,13 @@ describe('netflow9 export (encoder, packer, streams)', () => {
       r.time_flow_end_us = (startMs + 10) * 1000;
       return r;
     };
-    const rs = [mk(NOW_MS - 1000), mk(NOW_MS - 10 * 86_400_000), mk(NOW_MS - 500)];
-    const packets = exportRecords(rs, NOW_MS, new Map());
-    expect(packets.length).to.equal(2);
+    // Now, 10 days ago (same packet time, older base), 2.5 years ago (a packet of its own time), now again.
+    const times = [NOW_MS - 1000, NOW_MS - 10 * 86_400_000, NOW_MS - 900 * 86_400_000, NOW_MS - 500];
+    const packets = exportRecords(times.map(mk), NOW_MS, new Map());
+    expect(packets.length).to.equal(4);
     const dec = new DatagramDecoder();
     const back = packets.flatMap((p) => dec.decode(p.bytes, EXPORTER, NOW_MS * 1000, 'netflow9').flows);
-    expect(back.map((r) => r.time_flow_start_us / 1000)).to.deep.equal([NOW_MS - 1000, NOW_MS - 10 * 86_400_000, NOW_MS - 500]);
+    expect(back.map((r) => r.time_flow_start_us / 1000)).to.deep.equal(times);
+    expect(back.map((r) => r.time_flow_end_us / 1000)).to.deep.equal(times.map((t) => t + 10));
   });
 });

@@ -39,9 +39,13 @@ export class DatagramBuilder {
     return this.mtu - this.pos - SET_HEADER - MAX_PAD;
   }
 
-  /** Reserves a record in flowset `setId` and returns its offset; the caller checked fits(). */
-  add(setId: number, length: number): number {
-    if (this.setId !== setId) {
+  /**
+   * Reserves a record in flowset `setId` and returns its offset; the caller checked fits().
+   * `alone` starts a new flowset even if one of that id is open: nfcapd reads only the first
+   * record of an options data flowset.
+   */
+  add(setId: number, length: number, alone = false): number {
+    if (this.setId !== setId || alone) {
       this.closeSet();
       this.setId = setId;
       this.setStart = this.pos;
@@ -53,7 +57,7 @@ export class DatagramBuilder {
     return p;
   }
 
-  /** A whole flowset of `n` ready-made records (template definitions). */
+  /** A whole flowset of `n` ready-made records (template definitions; nfcapd reads one options template per flowset). */
   addSet(setId: number, body: Buffer, n: number): void {
     this.closeSet();
     this.setId = setId;

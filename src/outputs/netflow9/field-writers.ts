@@ -110,8 +110,19 @@ const FIELDS = new Map<number, FieldKind>([
   [29, uint('src_net', [1])],
   [30, uint('dst_net', [1])],
   [31, uint('ipv6_flow_label', [4])],
-  // ICMP type and code in one 16-bit value (RFC 3954 ICMP_TYPE): type × 256 + code.
-  [32, { lengths: [2], writer: () => (b, p, r) => { b[p] = r.icmp_type & 255; b[p + 1] = r.icmp_code & 255; } }],
+  // ICMP type and code in one 16-bit value (RFC 3954 ICMP_TYPE): type × 256 + code. An ICMP
+  // record that carries them only in dst_port (the v5/Cisco convention, e.g. pmacct's IPFIX)
+  // gets them from there: collectors such as nfcapd take ICMP type/code from this field alone.
+  [32, {
+    lengths: [2],
+    writer: () => (b, p, r) => {
+      if (r.icmp_type === 0 && r.icmp_code === 0 && (r.proto === 1 || r.proto === 58)) b.writeUInt16BE(r.dst_port & 0xffff, p);
+      else {
+        b[p] = r.icmp_type & 255;
+        b[p + 1] = r.icmp_code & 255;
+      }
+    },
+  }],
   [48, uint('sampler_id', [2, 1, 4])],
   [56, mac('src_mac')],
   [58, uint('src_vlan', [2])],

@@ -153,7 +153,7 @@ export class Netflow9Output implements FlowOutput {
   }
 
   private flushIdle(now: number): void {
-    for (const s of this.streams.values()) if (s.hasOpenPacket && now - s.openedMs >= this.config.flush_ms) s.flush(now);
+    for (const s of this.streams.values()) if (s.hasOpenPacket && now - s.openedMs >= this.config.flush_ms) s.flush();
     this.noteRebases();
   }
 
@@ -182,7 +182,7 @@ export class Netflow9Output implements FlowOutput {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     const now = this.clock();
-    for (const s of this.streams.values()) s.flush(now);
+    for (const s of this.streams.values()) s.flush();
     await this.sender.close();
     this.durability.report();
     for (const w of this.readyWaiters.splice(0)) w();

@@ -12,7 +12,8 @@ export interface PacketPlan {
   samplerOptionsId: number;
   defaultOptionsId: number;
   templateSet: Buffer;
-  optionsTemplateSet: Buffer;
+  samplerOptionsSet: Buffer;
+  defaultOptionsSet: Buffer;
 }
 
 function padded(b: Buffer): Buffer {
@@ -30,15 +31,16 @@ export function packetPlan(t: ExportTemplates): PacketPlan {
     defaultOptionsId: t.defaultOptionsId,
     // Template records are multiples of 4 bytes, so the set needs no padding.
     templateSet: Buffer.concat([ipv4.definition, ipv6.definition]),
-    // Options template records are 6 + 4n bytes each: the set is padded to 4 (RFC 3954 §6.1).
-    optionsTemplateSet: padded(Buffer.concat([samplerOptionsTemplate(t.samplerOptionsId), defaultOptionsTemplate(t.defaultOptionsId)])),
+    // Options template records are 6 + 4n bytes: each set is padded to 4 (RFC 3954 §6.1).
+    samplerOptionsSet: padded(samplerOptionsTemplate(t.samplerOptionsId)),
+    defaultOptionsSet: padded(defaultOptionsTemplate(t.defaultOptionsId)),
   };
 }
 
 /** Smallest MTU that holds header, both template flowsets, a rate announcement and the largest record. */
 export function minimumMtu(t: ExportTemplates): number {
   const p = packetPlan(t);
-  const sets = 4 + p.templateSet.length + 4 + p.optionsTemplateSet.length;
+  const sets = 4 + p.templateSet.length + 4 + p.samplerOptionsSet.length + 4 + p.defaultOptionsSet.length;
   const record = Math.max(p.ipv4.length, p.ipv6.length);
   const opt = Math.max(SAMPLER_RECORD_LENGTH, DEFAULT_RECORD_LENGTH);
   return HEADER_LENGTH + sets + (4 + opt + 3) + (4 + record + 3);

@@ -33,9 +33,10 @@ export interface StreamShared {
   ipv6: CompiledTemplate;
   samplerOptionsId: number;
   defaultOptionsId: number;
-  /** The template flowset (id 0) and options template flowset (id 1) bodies. */
+  /** Bodies of the template flowset (id 0) and of the two options template flowsets (id 1). */
   templateSet: Buffer;
-  optionsTemplateSet: Buffer;
+  samplerOptionsSet: Buffer;
+  defaultOptionsSet: Buffer;
   mtu: number;
   refreshPackets: number;
   refreshMs: number;
@@ -61,6 +62,8 @@ export class SourceStream {
   private dg: DatagramBuilder | undefined;
   private token: PacketToken | undefined;
   openedMs = 0;
+  /** Export time (header unix_secs × 1000) of the open packet, and of the next one opened after a flush. */
+  private exportMs = 0;
 
   constructor(readonly sourceId: number, private readonly sh: StreamShared) {}
 
@@ -86,11 +89,12 @@ export class SourceStream {
 
     const s = recordMs(r.time_flow_start_us, r.time_received_us, nowMs);
     const e = recordMs(r.time_flow_end_us, r.time_received_us, nowMs);
-    const t = this.uptime.check(s, e, nowMs);
-    if (t === 'out_of_range') return 'time_out_of_range';
-    if (t === 'rebase') {
-      this.flush(nowMs);
-      this.uptime.rebase(s, e, nowMs);
+    if (this.dg && !this.uptime.fits(s, e, this.exportMs)) this.flush();
+    if (!this.dg) {
+      const h = this.uptime.packetTime(s, e, nowMs);
+      if (h === undefined) return 'time_out_of_range';
+      if (!this.uptime.fits(s, e, h)) this.uptime.rebase(s, e, h);
+      this.exportMs = h;
     }
 
     // Which rate announcement the record needs before it (none if the collector knows it).
@@ -103,6 +107,7 @@ export class SourceStream {
 
     for (let attempt = 0; attempt < 2; attempt++) {
       if (!this.dg) this.open(nowMs);
+      if (attempt > 0 && !this.uptime.fits(s, e, this.exportMs)) return 'time_out_of_range';
       const dg = this.dg as DatagramBuilder;
       // Announcements are cleared when templates are (re)sent in open(): look again.
       if (rate > 0 && announce === 0) {
@@ -111,19 +116,19 @@ export class SourceStream {
       }
       const optId = announce === 1 ? sh.samplerOptionsId : sh.defaultOptionsId;
       const optLen = announce === 1 ? SAMPLER_RECORD_LENGTH : DEFAULT_RECORD_LENGTH;
-      const fitsOpt = announce === 0 || dg.fits(optId, optLen);
+      const fitsOpt = announce === 0 || dg.roomForNewSet() >= optLen;
       // After an options set the data record needs a new flowset header of its own.
       const fitsData = announce === 0 ? dg.fits(tpl.id, tpl.length) : dg.roomForNewSet() - optLen - 4 - 3 >= tpl.length;
       if (!fitsOpt || !fitsData) {
         if (dg.records === 0 && attempt > 0) return 'record_too_large';
-        this.flush(nowMs);
+        this.flush();
         continue;
       }
       if (announce === 1) {
-        writeSamplerRecord(dg.buf, dg.add(optId, optLen), this.sourceId, samplerId > 0xffffffff ? 0xffffffff : samplerId, rate);
+        writeSamplerRecord(dg.buf, dg.add(optId, optLen, true), this.sourceId, samplerId > 0xffffffff ? 0xffffffff : samplerId, rate);
         this.announced.set(samplerId, rate);
       } else if (announce === 2) {
-        writeDefaultRecord(dg.buf, dg.add(optId, optLen), this.sourceId, rate);
+        writeDefaultRecord(dg.buf, dg.add(optId, optLen, true), this.sourceId, rate);
         this.defaultAnnounced = rate;
       }
       const base = this.uptime.baseMs as number;
@@ -135,7 +140,7 @@ export class SourceStream {
         sh.opened(this.token);
       }
       dg.records++;
-      if (dg.roomForNewSet() < 4 + Math.min(sh.ipv4.length, sh.ipv6.length)) this.flush(nowMs);
+      if (dg.roomForNewSet() < 4 + Math.min(sh.ipv4.length, sh.ipv6.length)) this.flush();
       return undefined;
     }
     return 'record_too_large';
@@ -149,7 +154,8 @@ export class SourceStream {
       || (sh.refreshMs > 0 && nowMs - this.lastTemplatesMs >= sh.refreshMs);
     if (due) {
       dg.addSet(0, sh.templateSet, 2);
-      dg.addSet(1, sh.optionsTemplateSet, 2);
+      dg.addSet(1, sh.samplerOptionsSet, 1);
+      dg.addSet(1, sh.defaultOptionsSet, 1);
       dg.templates = true;
       this.lastTemplatesMs = nowMs;
       this.packetsSinceTemplates = 0;
@@ -162,7 +168,7 @@ export class SourceStream {
   }
 
   /** Finishes the open packet (if any) and hands it to the sender. */
-  flush(nowMs: number): void {
+  flush(): void {
     const dg = this.dg;
     if (!dg) return;
     this.dg = undefined;
@@ -170,7 +176,7 @@ export class SourceStream {
     if (dg.empty) return;
     const token = dg.records > 0 ? this.token : undefined;
     this.token = undefined;
-    const { uptimeMs, unixSecs } = this.uptime.header(nowMs);
+    const { uptimeMs, unixSecs } = this.uptime.header(this.exportMs);
     const bytes = dg.finish(uptimeMs, unixSecs, this.sequence, this.sourceId);
     this.sequence = (this.sequence + 1) % 4294967296;
     this.packetsSinceTemplates++;
