@@ -181,7 +181,6 @@ export class Netflow9Output implements FlowOutput {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    const now = this.clock();
     for (const s of this.streams.values()) s.flush();
     await this.sender.close();
     this.durability.report();
