@@ -134,7 +134,7 @@ describe('netflow9 export (encoder, packer, streams)', () => {
           for (const r of rs) m.set(src(r), [...(m.get(src(r)) ?? []), key(r)]);
           return m;
         };
-        const want = bySource(records, (r) => ids.get(`${r.exporter_address.join('.')}/${r.observation_domain_id}`) as number);
+        const want = bySource(records, (r) => ids.get(`${r.exporter_address.join('.')}:${r.exporter_port}/${r.observation_domain_id}`) as number);
         const got = bySource(back, (r) => r.observation_domain_id);
         expect(got).to.deep.equal(want);
       }),

@@ -1,7 +1,9 @@
 // Which NetFlow v9 source ID a record goes out under. Per exporter (default): one per original
-// exporter address and observation domain, so a collector keeps routers apart (its per-source
-// sequence checks and sampler tables stay right). The id is a hash of the two, so the same
-// router keeps its id across restarts; a collision within this process takes the next free id.
+// exporter — address, UDP port and observation domain, the identity flowgate's decoder gives
+// templates and sampling state — so a collector keeps them apart (its per-source sequence
+// checks and sampler tables stay right: two exporters behind one address may sample
+// differently). The id is a hash of the three, so the same exporter keeps its id across
+// restarts; a collision within this process takes the next free id.
 // Fixed: every record under one configured id.
 
 import type { FlowRecord } from '../../canonical/flow-record';
@@ -9,17 +11,19 @@ import { ipToText } from '../../util/ip';
 
 export interface SourceAssignment {
   id: number;
+  /** "address:port" (IPv6 in brackets). */
   exporter: string;
   domain: number;
 }
 
-function fnv1a(bytes: Uint8Array, domain: number): number {
+function fnv1a(bytes: Uint8Array, port: number, domain: number): number {
   let h = 0x811c9dc5;
   const mix = (x: number): void => {
     h ^= x;
     h = Math.imul(h, 0x01000193) >>> 0;
   };
   for (let i = 0; i < bytes.length; i++) mix(bytes[i]);
+  mix(port >>> 8); mix(port & 255);
   mix(domain >>> 24); mix((domain >>> 16) & 255); mix((domain >>> 8) & 255); mix(domain & 255);
   return h >>> 0;
 }
@@ -34,14 +38,16 @@ export class SourceIds {
     if (this.fixed !== undefined) return this.fixed;
     const a = r.exporter_address;
     const d = r.observation_domain_id;
-    const key = a.length === 4 ? `${a[0]}.${a[1]}.${a[2]}.${a[3]}/${d}` : `${Buffer.from(a.buffer, a.byteOffset, a.length).toString('hex')}/${d}`;
+    const port = r.exporter_port;
+    const key = a.length === 4 ? `${a[0]}.${a[1]}.${a[2]}.${a[3]}:${port}/${d}` : `${Buffer.from(a.buffer, a.byteOffset, a.length).toString('hex')}:${port}/${d}`;
     const hit = this.byKey.get(key);
     if (hit !== undefined) return hit;
-    let id = fnv1a(a, d);
+    let id = fnv1a(a, port, d);
     while (this.taken.has(id)) id = (id + 1) >>> 0;
     this.taken.add(id);
     this.byKey.set(key, id);
-    this.onNew({ id, exporter: a.length ? ipToText(a) : 'none', domain: d });
+    const text = a.length === 16 ? `[${ipToText(a)}]:${port}` : a.length ? `${ipToText(a)}:${port}` : 'none';
+    this.onNew({ id, exporter: text, domain: d });
     return id;
   }
 }
