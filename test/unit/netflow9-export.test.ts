@@ -7,10 +7,11 @@ import * as fc from 'fast-check';
 import { newFlowRecord, type FlowRecord } from '../../src/canonical/flow-record';
 import { DatagramDecoder } from '../../src/decode/datagram-decoder';
 import type { Exporter } from '../../src/decode/types';
-import { packetPlan } from '../../src/outputs/netflow9/packet-plan';
+import { parseConfig } from '../../src/config/config';
+import { minimumMtu, packetPlan } from '../../src/outputs/netflow9/packet-plan';
 import { SourceIds } from '../../src/outputs/netflow9/source-ids';
 import { SourceStream, type ExportPacket, type StreamShared } from '../../src/outputs/netflow9/source-stream';
-import { loadExportTemplates } from '../../src/outputs/netflow9/template-file';
+import { DEFAULT_TEMPLATE_FILE, loadExportTemplates } from '../../src/outputs/netflow9/template-file';
 import { UptimeBase, WINDOW_MS } from '../../src/outputs/netflow9/uptime-base';
 import { StrictNetflow9Checker } from '../support/netflow9-strict';
 
@@ -220,5 +221,29 @@ describe('netflow9 export (encoder, packer, streams)', () => {
     const back = packets.flatMap((p) => dec.decode(p.bytes, EXPORTER, NOW_MS * 1000, 'netflow9').flows);
     expect(back.map((r) => r.time_flow_start_us / 1000)).to.deep.equal(times);
     expect(back.map((r) => r.time_flow_end_us / 1000)).to.deep.equal(times.map((t) => t + 10));
+  });
+});
+
+describe('netflow9 output config', () => {
+  it('defaults: per-exporter source IDs, refresh 20 packets / 60 s, MTU 1400, flush 500 ms, unpaced, the package template file', () => {
+    const c = parseConfig('outputs: [{ type: netflow9, targets: ["127.0.0.1:2055", "[::1]:9995"] }]');
+    expect(c.outputs[0]).to.deep.equal({
+      type: 'netflow9', name: 'netflow9', topic: 'flows', group_id: 'flowgate-netflow9', targets: ['127.0.0.1:2055', '[::1]:9995'],
+      source_id: 'per-exporter', template_refresh: { packets: 20, seconds: 60 }, mtu: 1400, flush_ms: 500, rate_limit: 0,
+      template_file: DEFAULT_TEMPLATE_FILE,
+    });
+  });
+
+  it('a fixed source ID and every key set', () => {
+    const c = parseConfig([
+      'outputs:',
+      '  - { type: netflow9, name: legacy, targets: ["10.0.0.9:9995"], source_id: 42, template_refresh: { packets: 0, seconds: 30 },',
+      `      mtu: 9000, flush_ms: 50, rate_limit: 2000, template_file: ${JSON.stringify(DEFAULT_TEMPLATE_FILE)} }`,
+    ].join('\n'));
+    expect(c.outputs[0]).to.include({ name: 'legacy', source_id: 42, mtu: 9000, flush_ms: 50, rate_limit: 2000 });
+  });
+
+  it('the smallest MTU the default templates allow is below the schema minimum of 512', () => {
+    expect(minimumMtu(loadExportTemplates())).to.be.below(512);
   });
 });

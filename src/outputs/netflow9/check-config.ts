@@ -26,7 +26,8 @@ export function checkNetflow9(o: FileNetflow9Output): { problems: Netflow9Proble
   });
   const templateFile = o.template_file === undefined ? DEFAULT_TEMPLATE_FILE : resolve(o.template_file);
   try {
-    const t = loadExportTemplates(templateFile);
+    // Read by the name as written, so messages show the operator's own path.
+    const t = loadExportTemplates(o.template_file ?? templateFile);
     const need = minimumMtu(t);
     if (o.mtu < need) problems.push({ path: ['mtu'], message: `${o.mtu} is too small for the templates of ${templateFile} and one record; use at least ${need}` });
   } catch (e) {

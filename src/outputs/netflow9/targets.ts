@@ -13,6 +13,8 @@ export interface Target {
 
 export function parseTarget(text: string): Target | string {
   const m = /^(?:\[([^\]]+)\]|([0-9.]+)):([0-9]{1,5})$/.exec(text);
+  if (!m && (text.match(/:/g) ?? []).length > 1 && !text.startsWith('[')) return `${JSON.stringify(text)}: write an IPv6 address in brackets, e.g. "[::1]:9995"`;
+  if (!m && /^[A-Za-z]/.test(text)) return `${JSON.stringify(text)}: give the collector's IP address, not a host name (resolved once, a name would hide a typo until traffic is lost), e.g. "127.0.0.1:2055"`;
   if (!m) return `${JSON.stringify(text)} is not "IPv4:PORT" or "[IPv6]:PORT", e.g. "127.0.0.1:2055" or "[::1]:9995"`;
   const port = Number(m[3]);
   if (port < 1 || port > 65535) return `${JSON.stringify(text)} has port ${port}; collectors listen on ports 1-65535`;
