@@ -14,7 +14,7 @@ import { netflow9Metrics, type Netflow9Metrics } from './netflow9-metrics';
 import { PacketSender } from './packet-sender';
 import { packetPlan } from './packet-plan';
 import { SourceIds } from './source-ids';
-import { SourceStream, type ExportPacket, type PacketToken, type SkipReason, type StreamShared } from './source-stream';
+import { SourceStream, unexportable, type ExportPacket, type PacketToken, type SkipReason, type StreamShared } from './source-stream';
 import { parseTarget, type Target } from './targets';
 import { loadExportTemplates } from './template-file';
 
@@ -106,7 +106,7 @@ export class Netflow9Output implements FlowOutput {
       const seq = this.durability.next();
       let why: SkipReason | 'internal_error' | undefined;
       try {
-        why = this.stream(this.sourceIds.idFor(r)).add(r, seq, now);
+        why = unexportable(r) ?? this.stream(this.sourceIds.idFor(r)).add(r, seq, now);
       } catch (e) {
         // An encoder bug must cost one record, not the converter.
         why = 'internal_error';

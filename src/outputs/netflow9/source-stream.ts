@@ -46,6 +46,17 @@ export interface StreamShared {
   emit(p: ExportPacket): void;
 }
 
+/** Why a record cannot go into any NetFlow v9 packet, judged before it is given a source ID. */
+export function unexportable(r: FlowRecord): SkipReason | undefined {
+  const sl = r.src_addr.length;
+  const dl = r.dst_addr.length;
+  const fam = sl || dl;
+  if (fam !== 4 && fam !== 16) return 'no_ip_address';
+  if ((sl !== 0 && sl !== fam) || (dl !== 0 && dl !== fam)) return 'mixed_address_families';
+  if (r.sampling_rate > 0xffffffff) return 'sampling_rate_out_of_range';
+  return undefined;
+}
+
 function recordMs(us: number, fallbackUs: number, nowMs: number): number {
   if (us > 0) return Math.floor(us / 1000);
   if (fallbackUs > 0) return Math.floor(fallbackUs / 1000);
@@ -78,14 +89,10 @@ export class SourceStream {
   /** Encodes one record into the open packet; returns why it was skipped, if it was. */
   add(r: FlowRecord, seq: number, nowMs: number): SkipReason | undefined {
     const sh = this.sh;
-    const sl = r.src_addr.length;
-    const dl = r.dst_addr.length;
-    const fam = sl || dl;
-    if (fam !== 4 && fam !== 16) return 'no_ip_address';
-    if ((sl !== 0 && sl !== fam) || (dl !== 0 && dl !== fam)) return 'mixed_address_families';
-    const tpl = fam === 4 ? sh.ipv4 : sh.ipv6;
+    const bad = unexportable(r);
+    if (bad) return bad;
+    const tpl = (r.src_addr.length || r.dst_addr.length) === 4 ? sh.ipv4 : sh.ipv6;
     const rate = r.sampling_rate;
-    if (rate > 0xffffffff) return 'sampling_rate_out_of_range';
 
     const s = recordMs(r.time_flow_start_us, r.time_received_us, nowMs);
     const e = recordMs(r.time_flow_end_us, r.time_received_us, nowMs);
