@@ -1,10 +1,14 @@
 // What the exporter can put into a NetFlow v9 data record: one entry per IE id, saying which
-// canonical value it carries, the lengths a collector accepts for it, and how to write it.
-// IE ids and meanings are RFC 3954 §8 (the same numbers as IPFIX 1-127) and the IANA registry
-// for the few above 127; names come from templates/information-elements.yaml, so the decoder
-// reads every field back into the canonical field it was written from.
-
-import type { FlowRecord } from '../../canonical/flow-record';
+// canonical value it carries, the lengths a collector accepts for it, and the code that writes
+// it. IE ids and meanings are RFC 3954 §8 (the same numbers as IPFIX 1-127) and the IANA
+// registry for the few above 127; names come from templates/information-elements.yaml, so the
+// decoder reads every field back into the canonical field it was written from.
+//
+// Each template is compiled into ONE function from these snippets (compiled-template.ts), like
+// the decoder's templates: direct property reads and byte stores, no per-field call. Measured
+// (bench netflow9): per-field closures reading `r[field]` ran at about half the speed. The
+// generated text comes only from this table and from lengths/offsets checked at load, never
+// from input data.
 
 /** Per-record values the stream computes before writing (times relative to its sysUptime base). */
 export interface RecordContext {
@@ -14,75 +18,57 @@ export interface RecordContext {
   clamped: number;
 }
 
-export type FieldWriter = (b: Buffer, p: number, r: FlowRecord, c: RecordContext) => void;
-
 export interface FieldKind {
   /** Lengths the writer supports; the first is the default. */
   lengths: readonly number[];
   /** Only in this template family (address fields). */
   family?: 4 | 6;
-  writer(length: number): FieldWriter;
+  /** JavaScript statements writing the field of `length` bytes at offset expression `o` of `b`, from record `r` and context `c`. */
+  code(length: number, o: string): string;
 }
 
-type NumberField = { [K in keyof FlowRecord]: FlowRecord[K] extends number ? K : never }[keyof FlowRecord];
-type BytesField = { [K in keyof FlowRecord]: FlowRecord[K] extends Uint8Array ? K : never }[keyof FlowRecord];
-
-function putUint(b: Buffer, p: number, len: number, v: number, c: RecordContext): void {
-  const max = len >= 7 ? Number.MAX_SAFE_INTEGER : 2 ** (8 * len) - 1;
-  if (!(v >= 0)) v = 0;
-  if (v > max) {
-    v = max;
-    c.clamped++;
-  }
-  if (len === 8) {
-    const hi = Math.floor(v / 4294967296);
-    b.writeUInt32BE(hi, p);
-    b.writeUInt32BE(v - hi * 4294967296, p + 4);
-    return;
-  }
-  for (let i = len - 1; i >= 0; i--) {
-    b[p + i] = v & 255;
-    v = Math.floor(v / 256);
-  }
+/** Big-endian bytes of the unsigned integer expression `v` (already within range) at `o`. */
+function storeBytes(v: string, len: number, o: string): string {
+  if (len === 1) return `b[${o}]=${v};`;
+  if (len === 2) return `b[${o}]=${v}>>>8;b[${o}+1]=${v}&255;`;
+  if (len === 4) return `b[${o}]=${v}>>>24;b[${o}+1]=(${v}>>>16)&255;b[${o}+2]=(${v}>>>8)&255;b[${o}+3]=${v}&255;`;
+  // 8 bytes: high and low 32-bit halves (values stay below 2^53).
+  return `{const h=Math.floor(${v}/4294967296),l=${v}-h*4294967296;${storeBytes('h', 4, o)}${storeBytes('l', 4, `${o}+4`)}}`;
 }
 
-function uint(field: NumberField, lengths: readonly number[]): FieldKind {
+function uint(field: string, lengths: readonly number[]): FieldKind {
   return {
     lengths,
-    writer: (len) => {
-      if (len === 1) return (b, p, r, c) => { const v = r[field]; if (v > 255) { b[p] = 255; c.clamped++; } else b[p] = v; };
-      if (len === 2) return (b, p, r, c) => { const v = r[field]; if (v > 65535) { b.writeUInt16BE(65535, p); c.clamped++; } else b.writeUInt16BE(v, p); };
-      if (len === 4) return (b, p, r, c) => { const v = r[field]; if (v > 4294967295) { b.writeUInt32BE(4294967295, p); c.clamped++; } else b.writeUInt32BE(v, p); };
-      return (b, p, r, c) => putUint(b, p, len, r[field], c);
+    code: (len, o) => {
+      const max = len >= 7 ? Number.MAX_SAFE_INTEGER : 2 ** (8 * len) - 1;
+      // NaN or negative (never in a valid record) is written as 0 rather than as garbage.
+      return `{let v=r.${field};if(!(v>=0))v=0;else if(v>${max}){v=${max};c.clamped++;}${storeBytes('v', len, o)}}`;
     },
   };
 }
 
 // An address field of the other family (or an absent address) is written as zeros: the
 // unspecified address, which is what exporters send for "none".
-function addr(field: BytesField, family: 4 | 6): FieldKind {
+function addr(field: string, family: 4 | 6): FieldKind {
   const size = family === 4 ? 4 : 16;
   return {
     lengths: [size],
     family,
-    writer: () => (b, p, r) => {
-      const a = r[field];
-      if (a.length === size) b.set(a, p);
-      else b.fill(0, p, p + size);
-    },
+    code: (_len, o) => size === 4
+      ? `{const a=r.${field};if(a.length===4){b[${o}]=a[0];b[${o}+1]=a[1];b[${o}+2]=a[2];b[${o}+3]=a[3];}else{b[${o}]=0;b[${o}+1]=0;b[${o}+2]=0;b[${o}+3]=0;}}`
+      : `{const a=r.${field};if(a.length===16)b.set(a,${o});else b.fill(0,${o},${o}+16);}`,
   };
 }
 
-function mac(field: 'src_mac' | 'dst_mac'): FieldKind {
+function mac(field: string): FieldKind {
   return {
     lengths: [6],
-    writer: () => (b, p, r) => {
-      const v = r[field];
-      const hi = Math.floor(v / 4294967296);
-      b.writeUInt16BE(hi & 0xffff, p);
-      b.writeUInt32BE(v - hi * 4294967296, p + 2);
-    },
+    code: (_len, o) => `{const v=r.${field},h=Math.floor(v/4294967296)&65535,l=v%4294967296;${storeBytes('h', 2, o)}${storeBytes('l', 4, `${o}+2`)}}`,
   };
+}
+
+function time(which: 'firstSwitched' | 'lastSwitched'): FieldKind {
+  return { lengths: [4], code: (_len, o) => `{const v=c.${which};${storeBytes('v', 4, o)}}` };
 }
 
 const FIELDS = new Map<number, FieldKind>([
@@ -103,8 +89,8 @@ const FIELDS = new Map<number, FieldKind>([
   [16, uint('src_as', [4, 2])],
   [17, uint('dst_as', [4, 2])],
   [18, addr('bgp_next_hop', 4)],
-  [21, { lengths: [4], writer: () => (b, p, _r, c) => b.writeUInt32BE(c.lastSwitched, p) }],
-  [22, { lengths: [4], writer: () => (b, p, _r, c) => b.writeUInt32BE(c.firstSwitched, p) }],
+  [21, time('lastSwitched')],
+  [22, time('firstSwitched')],
   [27, addr('src_addr', 6)],
   [28, addr('dst_addr', 6)],
   [29, uint('src_net', [1])],
@@ -115,13 +101,7 @@ const FIELDS = new Map<number, FieldKind>([
   // gets them from there: collectors such as nfcapd take ICMP type/code from this field alone.
   [32, {
     lengths: [2],
-    writer: () => (b, p, r) => {
-      if (r.icmp_type === 0 && r.icmp_code === 0 && (r.proto === 1 || r.proto === 58)) b.writeUInt16BE(r.dst_port & 0xffff, p);
-      else {
-        b[p] = r.icmp_type & 255;
-        b[p + 1] = r.icmp_code & 255;
-      }
-    },
+    code: (_len, o) => `{const v=(r.icmp_type===0&&r.icmp_code===0&&(r.proto===1||r.proto===58))?r.dst_port&65535:((r.icmp_type&255)<<8)|(r.icmp_code&255);${storeBytes('v', 2, o)}}`,
   }],
   [48, uint('sampler_id', [2, 1, 4])],
   [56, mac('src_mac')],
@@ -129,7 +109,7 @@ const FIELDS = new Map<number, FieldKind>([
   [59, uint('dst_vlan', [2])],
   // RFC 3954 DIRECTION: 0 ingress, 1 egress. "Unknown" has no code; 255 is what the decoder
   // (and nfdump) read as neither.
-  [61, { lengths: [1], writer: () => (b, p, r) => { b[p] = r.flow_direction === 1 ? 0 : r.flow_direction === 2 ? 1 : 255; } }],
+  [61, { lengths: [1], code: (_len, o) => `b[${o}]=r.flow_direction===1?0:r.flow_direction===2?1:255;` }],
   [62, addr('next_hop', 6)],
   [63, addr('bgp_next_hop', 6)],
   [80, mac('dst_mac')],
@@ -140,8 +120,4 @@ const FIELDS = new Map<number, FieldKind>([
 
 export function fieldKind(ieId: number): FieldKind | undefined {
   return FIELDS.get(ieId);
-}
-
-export function supportedIeIds(): number[] {
-  return [...FIELDS.keys()];
 }

@@ -3,6 +3,8 @@
 // domain by default); each source ID fills its own packet up to the MTU and sends it when
 // full or `flush_ms` after its first record. Durability (src/converters/output.ts): a record
 // is durable once the packet holding it has been handed to every target's socket.
+//
+// Throughput: `npm run bench -- netflow9` (docs/PERFORMANCE.md).
 
 import type { FlowRecord } from '../../canonical/flow-record';
 import type { Netflow9OutputConfig } from '../../config/types';
@@ -10,7 +12,7 @@ import type { OutputContext } from '../../converters/converter';
 import type { FlowOutput, OutputCounts } from '../../converters/output';
 import { Durability } from '../csv/durability';
 import type { RecordContext } from './field-writers';
-import { netflow9Metrics, type Netflow9Metrics } from './netflow9-metrics';
+import { registerNetflow9, type Netflow9Counts } from './netflow9-metrics';
 import { PacketSender } from './packet-sender';
 import { packetPlan } from './packet-plan';
 import { SourceIds } from './source-ids';
@@ -36,19 +38,16 @@ export class Netflow9Output implements FlowOutput {
   private readonly streams = new Map<number, SourceStream>();
   private readonly sourceIds: SourceIds;
   private readonly shared: StreamShared;
-  private readonly m: Netflow9Metrics;
-  private readonly labels: { output: string };
   private readonly ctx: RecordContext = { firstSwitched: 0, lastSwitched: 0, clamped: 0 };
+  private readonly counts_: Netflow9Counts;
   private readyWaiters: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
+  private reportScheduled = false;
   private closed = false;
-  private rebasesReported = 0;
   readonly stats: Netflow9Stats = { records: 0, skipped: 0, packets: 0, sendErrors: 0 };
 
   constructor(private readonly config: Netflow9OutputConfig, private readonly out: OutputContext, private readonly clock: () => number = Date.now) {
     this.id = `netflow9:${config.name}`;
-    this.labels = { output: config.name };
-    this.m = netflow9Metrics(out.registry);
     const targets = config.targets.map((t): Target => {
       const r = parseTarget(t);
       if (typeof r === 'string') throw new Error(`outputs ${config.name}: targets: ${r}`);
@@ -64,18 +63,32 @@ export class Netflow9Output implements FlowOutput {
       opened: (t) => this.durability.opened(t, t.firstSeq),
       emit: (p) => this.emit(p),
     };
+    const perTarget = targets.map((t) => ({ text: t.text, packets: 0, bytes: 0, errors: 0 }));
+    this.counts_ = {
+      name: config.name,
+      records: 0,
+      skipped: new Map(),
+      targets: perTarget,
+      templatePackets: 0,
+      clamped: 0,
+      rebases: () => [...this.streams.values()].reduce((n, s) => n + s.rebases, 0),
+      sources: () => this.streams.size,
+      queued: () => this.sender.pending,
+      sourceInfo: [],
+    };
+    registerNetflow9(out.registry, this.counts_);
     this.sourceIds = new SourceIds(config.source_id === 'per-exporter' ? undefined : config.source_id, (a) => {
-      this.m.sourceInfo.set({ ...this.labels, source_id: String(a.id), exporter: a.exporter, domain: String(a.domain) }, 1);
+      this.counts_.sourceInfo.push(a);
       this.out.log.info({ output: this.id, source_id: a.id, exporter: a.exporter, domain: a.domain }, 'netflow9: new source ID');
     });
     this.sender = new PacketSender(targets, config.rate_limit, {
-      sent: (p, t) => {
-        this.m.packets.inc({ ...this.labels, target: t.text });
-        this.m.bytes.inc({ ...this.labels, target: t.text }, p.bytes.length);
+      sent: (p, _t, i) => {
+        perTarget[i].packets++;
+        perTarget[i].bytes += p.bytes.length;
       },
-      failed: (p, t, err) => {
+      failed: (p, t, i, err) => {
         this.stats.sendErrors++;
-        this.m.sendErrors.inc({ ...this.labels, target: t.text });
+        perTarget[i].errors++;
         this.out.badInput.badInput('netflow9_send_error', () => `send of a ${p.bytes.length}-byte export packet to ${t.text} failed: ${err.message}`, { output: this.id });
       },
       done: (p) => this.packetDone(p),
@@ -89,18 +102,12 @@ export class Netflow9Output implements FlowOutput {
     this.timer.unref();
   }
 
-  /** Local ports of the per-target sockets (for tests and logs). */
-  localPorts(): number[] {
-    return this.sender.localPorts();
-  }
-
   write(records: readonly FlowRecord[]): void {
     if (this.closed) {
       this.out.log.error({ output: this.id, records: records.length }, 'netflow9 output written to after close(); records not taken');
       return;
     }
     const now = this.clock();
-    const clampedBefore = this.ctx.clamped;
     let ok = 0;
     for (const r of records) {
       const seq = this.durability.next();
@@ -116,15 +123,14 @@ export class Netflow9Output implements FlowOutput {
       else this.skip(why, r);
     }
     this.stats.records += ok;
-    this.m.records.inc(this.labels, ok);
-    if (this.ctx.clamped !== clampedBefore) this.m.clamped.inc(this.labels, this.ctx.clamped - clampedBefore);
-    this.noteRebases();
-    this.durability.report();
+    this.counts_.records += ok;
+    this.counts_.clamped = this.ctx.clamped;
+    this.scheduleReport();
   }
 
   private skip(why: string, r: FlowRecord): void {
     this.stats.skipped++;
-    this.m.skipped.inc({ ...this.labels, reason: why });
+    this.counts_.skipped.set(why, (this.counts_.skipped.get(why) ?? 0) + 1);
     this.out.badInput.badInput(`netflow9_${why}`, () => `record not exportable as NetFlow v9 (${why}): start ${r.time_flow_start_us} µs, end ${r.time_flow_end_us} µs, src ${r.src_addr.length} B, dst ${r.dst_addr.length} B, sampling ${r.sampling_rate}`, { output: this.id });
   }
 
@@ -133,35 +139,35 @@ export class Netflow9Output implements FlowOutput {
     if (!s) {
       s = new SourceStream(id, this.shared);
       this.streams.set(id, s);
-      this.m.sources.set(this.labels, this.streams.size);
     }
     return s;
   }
 
   private emit(p: ExportPacket): void {
     this.stats.packets++;
-    if (p.templates) this.m.templates.inc(this.labels);
+    if (p.templates) this.counts_.templatePackets++;
     this.sender.send(p);
-    this.m.queued.set(this.labels, this.sender.pending);
   }
 
   private packetDone(p: ExportPacket): void {
     if (p.token) this.durability.completed(p.token as PacketToken);
-    this.durability.report();
-    this.m.queued.set(this.labels, this.sender.pending);
-    if (this.sender.pending < MAX_QUEUED_PACKETS) for (const w of this.readyWaiters.splice(0)) w();
+    this.scheduleReport();
+    if (this.readyWaiters.length && this.sender.pending < MAX_QUEUED_PACKETS) for (const w of this.readyWaiters.splice(0)) w();
+  }
+
+  // `durable` looks at every packet still open or in flight: computed once per event-loop turn,
+  // not once per packet (the commit it drives is per batch anyway).
+  private scheduleReport(): void {
+    if (this.reportScheduled) return;
+    this.reportScheduled = true;
+    setImmediate(() => {
+      this.reportScheduled = false;
+      this.durability.report();
+    });
   }
 
   private flushIdle(now: number): void {
     for (const s of this.streams.values()) if (s.hasOpenPacket && now - s.openedMs >= this.config.flush_ms) s.flush();
-    this.noteRebases();
-  }
-
-  private noteRebases(): void {
-    let n = 0;
-    for (const s of this.streams.values()) n += s.rebases;
-    if (n > this.rebasesReported) this.m.rebases.inc(this.labels, n - this.rebasesReported);
-    this.rebasesReported = n;
   }
 
   counts(): OutputCounts {

@@ -13,8 +13,9 @@ import type { ExportPacket } from './source-stream';
 import type { Target } from './targets';
 
 export interface SenderEvents {
-  sent(p: ExportPacket, target: Target): void;
-  failed(p: ExportPacket, target: Target, err: Error): void;
+  /** `index`: the target's position in the list. */
+  sent(p: ExportPacket, target: Target, index: number): void;
+  failed(p: ExportPacket, target: Target, index: number, err: Error): void;
   done(p: ExportPacket): void;
 }
 
@@ -44,8 +45,12 @@ export class PacketSender {
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
         s.bind(0, t.family === 6 ? '::' : '0.0.0.0', () => {
-          s.off('error', reject);
-          resolve();
+          // Connected: no address lookup per send (measured faster), and the kernel reports a
+          // collector that is down (ICMP port unreachable) as ECONNREFUSED on a later send.
+          s.connect(t.port, t.host, () => {
+            s.off('error', reject);
+            resolve();
+          });
         });
       });
       // Asynchronous socket errors (ICMP unreachable reported late) must not crash the process.
@@ -98,18 +103,19 @@ export class PacketSender {
       this.ev.done(p);
       if (this.pending === 0) for (const w of this.idleWaiters.splice(0)) w();
     };
-    this.targets.forEach((t, i) => {
+    for (let i = 0; i < this.targets.length; i++) {
+      const t = this.targets[i];
       try {
-        this.sockets[i].send(p.bytes, t.port, t.host, (err) => {
-          if (err) this.ev.failed(p, t, err);
-          else this.ev.sent(p, t);
+        this.sockets[i].send(p.bytes, (err) => {
+          if (err) this.ev.failed(p, t, i, err);
+          else this.ev.sent(p, t, i);
           finish();
         });
       } catch (e) {
-        this.ev.failed(p, t, e as Error);
+        this.ev.failed(p, t, i, e as Error);
         finish();
       }
-    });
+    }
   }
 
   /** Resolves when nothing is queued or in flight. */

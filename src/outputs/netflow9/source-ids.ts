@@ -30,6 +30,8 @@ function fnv1a(bytes: Uint8Array, port: number, domain: number): number {
 
 export class SourceIds {
   private readonly byKey = new Map<string, number>();
+  // IPv4 fast path (the common case, and per record): address → (port × 2^32 + domain) → id.
+  private readonly byV4 = new Map<number, Map<number, number>>();
   private readonly taken = new Set<number>();
 
   constructor(private readonly fixed: number | undefined, private readonly onNew: (a: SourceAssignment) => void) {}
@@ -39,9 +41,22 @@ export class SourceIds {
     const a = r.exporter_address;
     const d = r.observation_domain_id;
     const port = r.exporter_port;
-    const key = a.length === 4 ? `${a[0]}.${a[1]}.${a[2]}.${a[3]}:${port}/${d}` : `${Buffer.from(a.buffer, a.byteOffset, a.length).toString('hex')}:${port}/${d}`;
-    const hit = this.byKey.get(key);
-    if (hit !== undefined) return hit;
+    if (a.length === 4) {
+      const v4 = ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
+      let m = this.byV4.get(v4);
+      if (!m) this.byV4.set(v4, (m = new Map()));
+      const pd = port * 4294967296 + d;
+      const hit = m.get(pd);
+      if (hit !== undefined) return hit;
+      const id = this.assign(`${a[0]}.${a[1]}.${a[2]}.${a[3]}:${port}/${d}`, a, port, d);
+      m.set(pd, id);
+      return id;
+    }
+    const key = `${Buffer.from(a.buffer, a.byteOffset, a.length).toString('hex')}:${port}/${d}`;
+    return this.byKey.get(key) ?? this.assign(key, a, port, d);
+  }
+
+  private assign(key: string, a: Uint8Array, port: number, d: number): number {
     let id = fnv1a(a, port, d);
     while (this.taken.has(id)) id = (id + 1) >>> 0;
     this.taken.add(id);
