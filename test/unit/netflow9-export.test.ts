@@ -10,7 +10,8 @@ import type { Exporter } from '../../src/decode/types';
 import { parseConfig } from '../../src/config/config';
 import { minimumMtu, packetPlan } from '../../src/outputs/netflow9/packet-plan';
 import { SourceIds } from '../../src/outputs/netflow9/source-ids';
-import { SourceStream, type ExportPacket, type StreamShared } from '../../src/outputs/netflow9/source-stream';
+import { SourceStream, unexportable, type ExportPacket, type StreamShared } from '../../src/outputs/netflow9/source-stream';
+import { recordArb } from '../support/record-arbitrary';
 import { DEFAULT_TEMPLATE_FILE, loadExportTemplates } from '../../src/outputs/netflow9/template-file';
 import { UptimeBase, WINDOW_MS } from '../../src/outputs/netflow9/uptime-base';
 import { StrictNetflow9Checker } from '../support/netflow9-strict';
@@ -245,5 +246,39 @@ describe('netflow9 output config', () => {
 
   it('the smallest MTU the default templates allow is below the schema minimum of 512', () => {
     expect(minimumMtu(loadExportTemplates())).to.be.below(512);
+  });
+});
+
+describe('netflow9 export: any record', () => {
+  it('never throws: every canonical record (whole field ranges) is encoded or skipped with a reason; packets stay strict', () => {
+    fc.assert(
+      fc.property(fc.array(recordArb, { minLength: 1, maxLength: 40 }), (records) => {
+        const packets: ExportPacket[] = [];
+        const s = new SourceStream(5, shared(packets));
+        for (const [i, r] of records.entries()) {
+          const why = unexportable(r) ?? s.add(r, i, NOW_MS);
+          if (why !== undefined) expect(['no_ip_address', 'mixed_address_families', 'time_out_of_range', 'sampling_rate_out_of_range']).to.include(why);
+        }
+        s.flush();
+        const strict = new StrictNetflow9Checker();
+        for (const p of packets) expect(strict.check(p.bytes).problems).to.deep.equal([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('templates are resent by time as well as by packet count', () => {
+    const packets: ExportPacket[] = [];
+    const sh = { ...shared(packets), refreshPackets: 0, refreshMs: 60_000 };
+    const s = new SourceStream(5, sh);
+    const r = newFlowRecord();
+    r.src_addr = Uint8Array.from([1, 2, 3, 4]);
+    r.dst_addr = Uint8Array.from([5, 6, 7, 8]);
+    r.time_flow_start_us = r.time_flow_end_us = NOW_MS * 1000;
+    for (const dt of [0, 1000, 59_000, 60_000, 61_000, 119_999, 120_000]) {
+      expect(s.add(r, 0, NOW_MS + dt)).to.equal(undefined);
+      s.flush();
+    }
+    expect(packets.map((p) => p.templates)).to.deep.equal([true, false, false, true, false, false, true]);
   });
 });

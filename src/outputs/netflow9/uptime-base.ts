@@ -9,7 +9,8 @@
 // margin: WINDOW_MS) of H. H is the current time when the record allows it; a record older
 // than the window (a backlog read from Kafka, a replayed capture) goes into a packet whose H is
 // its end time rounded up to the second — when the original exporter would have sent it.
-// Only a flow lasting longer than the window cannot be said in NetFlow v9; it is refused.
+// Only a flow lasting longer than the window, or ending after 2106 (unix_secs is 32 bits),
+// cannot be said in NetFlow v9; it is refused.
 //
 // B is kept while it works (a steady uptime, like a real router) and moved only when a record
 // predates it or the uptime would pass 2^31 ms (a simulated reboot, long before the 32-bit wrap
@@ -33,7 +34,9 @@ export class UptimeBase {
     if (hi - lo >= WINDOW_MS - 1000) return undefined;
     const h = Math.floor(nowMs / 1000) * 1000;
     if (h - lo < WINDOW_MS && hi - h < WINDOW_MS) return h;
-    return Math.ceil(hi / 1000) * 1000;
+    const late = Math.ceil(hi / 1000) * 1000;
+    // unix_secs is 32 bits: NetFlow v9 ends in February 2106.
+    return late / 1000 > 0xffffffff ? undefined : late;
   }
 
   /** Whether a record of times s..e fits a packet with export time h under the current base. */
