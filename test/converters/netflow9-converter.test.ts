@@ -27,7 +27,7 @@ import { startGateway, type RunningGateway } from '../../src/runtime/assemble';
 import { ipToText, textToIp } from '../../src/util/ip';
 import { freeUdpPort, nfcapdFiles, nfdumpExporters, nfdumpJson, startCapture, startNfcapd, udpSocketState, type Running } from '../support/collectors';
 import { startKafkaMock, type KafkaMock } from '../support/kafka-broker';
-import { CLI, LogSink, decodeWithCli, listenPort, replayFixtures, waitFor } from '../support/gateway-harness';
+import { CLI, LogSink, decodeWithCli, listenPort, metricSum, replayFixtures, scrapeMetrics, waitFor } from '../support/gateway-harness';
 import { StrictNetflow9Checker } from '../support/netflow9-strict';
 import { requireTool } from '../support/tools';
 
@@ -121,6 +121,7 @@ describe('netflow9 output (gateway → Kafka → NetFlow v9 → nfcapd; tshark; 
     const yaml = [
       'listeners: [{ listen: "127.0.0.1:0", protocol: auto }]',
       'summary_interval_seconds: 0',
+      'metrics: { listen: "127.0.0.1:0" }',
       'kafka:',
       `  brokers: [${kafka.brokers.map((b) => JSON.stringify(b)).join(', ')}]`,
       '  create_topics: false',
@@ -141,6 +142,13 @@ describe('netflow9 output (gateway → Kafka → NetFlow v9 → nfcapd; tshark; 
     await waitFor(() => g.gateway.stats.records >= want.length, 60_000, () => `gateway to decode ${want.length} records (${g.gateway.stats.records})`);
     await waitFor(() => out.counts().written >= want.length && out.counts().durable === out.counts().written, 90_000,
       () => `netflow9 output to take and send ${want.length} records: ${JSON.stringify(out.counts())}`);
+    const text = await scrapeMetrics(g.metricsAddress?.port ?? 0);
+    const target4 = `127.0.0.1:${port4}`;
+    expect(metricSum(text, 'flowgate_netflow9_records_total', { output: 'netflow9' })).to.equal(want.length);
+    expect(metricSum(text, 'flowgate_netflow9_records_skipped_total')).to.equal(0);
+    expect(metricSum(text, 'flowgate_netflow9_send_errors_total')).to.equal(0);
+    expect(metricSum(text, 'flowgate_netflow9_sources', { output: 'netflow9' }), 'one source ID per replayed capture').to.equal(FILES.length);
+    const sentPackets = metricSum(text, 'flowgate_netflow9_packets_total', { output: 'netflow9', target: target4 });
     await g.stop();
     gateway = undefined;
     expect(g.gateway.stats.records).to.equal(want.length);
@@ -177,6 +185,7 @@ describe('netflow9 output (gateway → Kafka → NetFlow v9 → nfcapd; tshark; 
     // 2. tshark: no malformed packet, no expert error, no sequence warning; strict RFC 3954 check.
     const packets = tsharkPackets(pcap, port4);
     expect(packets.length).to.be.greaterThan(1);
+    expect(packets.length, 'captured packets = flowgate_netflow9_packets_total').to.equal(sentPackets);
     const strict = new StrictNetflow9Checker();
     let records = 0;
     for (const p of packets) {
