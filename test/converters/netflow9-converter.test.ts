@@ -30,6 +30,7 @@ import { startKafkaMock, type KafkaMock } from '../support/kafka-broker';
 import { CLI, LogSink, decodeWithCli, listenPort, metricSum, replayFixtures, scrapeMetrics, waitFor } from '../support/gateway-harness';
 import { StrictNetflow9Checker } from '../support/netflow9-strict';
 import { requireTool } from '../support/tools';
+import { tsharkDecode, type OracleFlow } from '../support/tshark';
 
 // sFlow records have no flow times (they are the receive time), so they cannot match offline.
 const FILES = ['softflowd-v5.pcap', 'softflowd-v9.pcap', 'softflowd-v9-ipv6.pcap', 'softflowd-ipfix.pcap', 'softflowd-ipfix-ipv6.pcap', 'pmacct-v9-sampled.pcap', 'pmacct-ipfix-sampled.pcap'];
@@ -156,7 +157,9 @@ describe('netflow9 output (gateway → Kafka → NetFlow v9 → nfcapd; tshark; 
     await waitFor(() => udpSocketState(port4)?.queued === 0 && udpSocketState(port6)?.queued === 0, 60_000,
       () => `nfcapd to read its socket: v4 ${JSON.stringify(udpSocketState(port4))}, v6 ${JSON.stringify(udpSocketState(port6))}`);
     expect([udpSocketState(port4)?.drops, udpSocketState(port6)?.drops], 'datagrams dropped by the collectors\' sockets (receive buffer full)').to.deep.equal([0, 0]);
+    await waitFor(() => cap.packets() >= sentPackets, 30_000, () => `tcpdump to write the ${sentPackets} packets sent (has ${cap.packets()})`);
     await cap.stop();
+    expect(cap.log(), 'tcpdump').to.match(/\b0 packets dropped by kernel/);
     await nf4.stop();
     await nf6.stop();
     running.length = 0;
@@ -198,6 +201,17 @@ describe('netflow9 output (gateway → Kafka → NetFlow v9 → nfcapd; tshark; 
       records += rep.dataRecords;
     }
     expect(records, 'flow records in the captured packets').to.equal(want.length);
+
+    // tshark as a third reader (test/support/tshark.ts): it dissects every flowset of every packet
+    // (nothing left over, no data before its template) and its records are the decoded ones,
+    // times placed with the header's unix_secs and sysUptime, sampling rates from our options.
+    const oracle = tsharkDecode(pcap, 'netflow9', port4);
+    for (const d of oracle.datagrams) {
+      expect(d.stopped_early, `frame ${d.frame}: tshark dissected ${d.dissected_length} of ${d.payload_length} bytes`).to.equal(false);
+      expect(d.missing_template_flowsets, `frame ${d.frame}: data before its template`).to.equal(0);
+    }
+    const oracleKey = (f: OracleFlow): string => `${[addr(f.src_addr), addr(f.dst_addr), f.src_port, f.dst_port, f.proto, f.bytes, f.packets, f.start_ms, f.end_ms].join(' ')} rate=${f.sampling_rate ?? 0}`;
+    expect(oracle.flows.map(oracleKey).sort(), 'tshark reads the same records and rates').to.deep.equal(want.map(rateKey).sort());
   });
 
   it('nfcapd 1.7.1 itself ignores NetFlow v9 sampler options: pmacct\'s own sampled v9 export is stored unsampled too', async () => {
