@@ -113,8 +113,8 @@ export class SourceStream {
     }
 
     for (let attempt = 0; attempt < 2; attempt++) {
+      // A packet opened after a flush for room keeps the export time and base checked above.
       if (!this.dg) this.open(nowMs);
-      if (attempt > 0 && !this.uptime.fits(s, e, this.exportMs)) return 'time_out_of_range';
       const dg = this.dg as DatagramBuilder;
       // Announcements are cleared when templates are (re)sent in open(): look again.
       if (rate > 0 && announce === 0) {
@@ -179,7 +179,8 @@ export class SourceStream {
     const dg = this.dg;
     if (!dg) return;
     this.dg = undefined;
-    // A packet of templates only (a record did not fit after them) is still sent: it refreshes the collector.
+    // Nothing in it, nothing to send. (A packet of templates only, when a record did not fit
+    // after them, is sent: it refreshes the collector.)
     if (dg.empty) return;
     const token = dg.records > 0 ? this.token : undefined;
     this.token = undefined;
