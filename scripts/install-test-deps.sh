@@ -11,11 +11,13 @@
 # What needs what:
 #   tshark            test oracle (test/support/tshark.ts), fixture validation
 #   softflowd, pmacct real NetFlow v5/v9/IPFIX and sFlow exporters (npm run fixtures)
-#   tcpdump           captures the exporters' datagrams on loopback (npm run fixtures)
+#   tcpdump           captures the exporters' datagrams on loopback (npm run fixtures), and
+#                     the netflow9 output's packets (test/converters/netflow9-converter.test.ts)
 #   python3-scapy     writes the input traffic pcap (scripts/fixtures/make-traffic.py)
 #   gcc, libc6-dev    build the tiny LD_PRELOAD seed shim that makes pmacctd's random
 #                     packet sampling reproducible (npm run fixtures)
-#   nfdump            second, independent NetFlow/IPFIX decoder for cross-checks
+#   nfdump            second, independent NetFlow/IPFIX decoder for cross-checks; nfcapd is
+#                     the legacy collector the netflow9 output is tested against
 #   protobuf-compiler protoc, for the canonical .proto schemas
 #   librdkafka-dev, kcat  Kafka client library / CLI for the Kafka sink tests
 set -euo pipefail

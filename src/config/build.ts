@@ -3,6 +3,7 @@
 
 import type { GatewayConfig, KafkaConfig, ListenerConfig, MetricsConfig, OutputConfig } from './types';
 import { checkColumns } from '../outputs/csv/columns';
+import { checkNetflow9 } from '../outputs/netflow9/check-config';
 import type { FileConfig } from './schema';
 import { bindsConflict, checkBindAddress } from './address';
 import { buildKafka, ENV_BROKERS, envBrokers, type Env } from './kafka-section';
@@ -68,14 +69,24 @@ function outputs(file: FileConfig, kafka: KafkaConfig | undefined, problems: Pro
     if (o.type === 'prometheus') return buildPrometheus(o, i, common, problems, lineOf);
     if (o.type === 'split') return buildSplit(o, i, common, kafka, problems, lineOf);
     if (o.type === 'reduce') return buildReduce(o, i, common, kafka, problems, lineOf);
-    const bad = checkColumns(o.fields);
-    for (const why of bad) {
-      const path = ['outputs', i, 'fields'];
-      problems.push({ path, message: why, line: lineOf(path) });
+    if (o.type === 'csv') {
+      const bad = checkColumns(o.fields);
+      for (const why of bad) {
+        const path = ['outputs', i, 'fields'];
+        problems.push({ path, message: why, line: lineOf(path) });
+      }
     }
     if (!kafka && o.topic !== undefined && o.topic !== 'flows') {
       const path = ['outputs', i, 'topic'];
       problems.push({ path, message: `${JSON.stringify(o.topic)}: without a kafka section outputs read the embedded bus, which has only the flow topic; remove topic or add kafka`, line: lineOf(path) });
+    }
+    if (o.type === 'netflow9') {
+      const n = checkNetflow9(o);
+      for (const p of n.problems) {
+        const path = ['outputs', i, ...p.path];
+        problems.push({ path, message: p.message, line: lineOf(path) });
+      }
+      return { ...o, name, topic, group_id: group, template_file: n.templateFile };
     }
     return { ...o, name, topic, group_id: group };
   });

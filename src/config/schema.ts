@@ -131,14 +131,29 @@ export interface FileReduceOutput {
   anonymize?: Record<string, string>;
 }
 
-export type FileOutput = FileCsvOutput | FilePrometheusOutput | FileSplitOutput | FileReduceOutput;
-
-export const OUTPUT_TYPES = ['csv', 'prometheus', 'split', 'reduce'] as const;
-
 export const DEFAULT_PROMETHEUS_LISTEN = '127.0.0.1:9591';
 export const PROMETHEUS_LABELS = ['exporter', 'src_as', 'dst_as', 'proto', 'in_if', 'out_if', 'etype', 'flow_direction'] as const;
 /** Address fields reduce can anonymise. */
 export const ANONYMIZABLE_FIELDS = ['src_addr', 'dst_addr', 'next_hop', 'bgp_next_hop', 'sampler_address', 'exporter_address', 'post_nat_src_addr', 'post_nat_dst_addr'] as const;
+
+export interface FileNetflow9Output {
+  type: 'netflow9';
+  name?: string;
+  topic?: string;
+  group_id?: string;
+  targets: string[];
+  source_id: 'per-exporter' | number;
+  template_refresh: { packets: number; seconds: number };
+  mtu: number;
+  flush_ms: number;
+  rate_limit: number;
+  template_file?: string;
+}
+
+
+export type FileOutput = FileCsvOutput | FileNetflow9Output | FilePrometheusOutput | FileSplitOutput | FileReduceOutput;
+
+export const OUTPUT_TYPES = ['csv', 'netflow9', 'prometheus', 'split', 'reduce'] as const;
 
 export const DEFAULT_CSV_OUTPUT_FIELDS = [
   'time_received_ns', 'time_flow_start_ns', 'time_flow_end_ns', 'exporter', 'src_addr', 'dst_addr', 'src_port', 'dst_port',
@@ -426,6 +441,40 @@ const REDUCE_OUTPUT: JsonSchema = {
   },
 };
 
+const NETFLOW9_OUTPUT: JsonSchema = {
+  type: 'object',
+  description: 'NetFlow v9 re-export to legacy collectors (nfcapd, ...): IPv4/IPv6 data templates, sampling options, one source ID per exporter.',
+  additionalProperties: false,
+  required: ['type', 'targets'],
+  properties: {
+    ...OUTPUT_COMMON,
+    targets: {
+      type: 'array', minItems: 1, items: { type: 'string' },
+      description: 'Collectors, each "IPv4:PORT" or "[IPv6]:PORT"; every export packet goes to each.',
+      'x-expected': 'a non-empty list like ["127.0.0.1:2055", "[::1]:9995"]',
+    },
+    source_id: {
+      default: 'per-exporter',
+      description: '"per-exporter": one NetFlow source ID per original exporter and observation domain; or one fixed source ID (0-4294967295) for all records.',
+      'x-expected': '"per-exporter" or an integer 0-4294967295',
+      // pattern applies to strings only, minimum/maximum to numbers only.
+      type: ['string', 'integer'], pattern: '^per-exporter$', minimum: 0, maximum: 4294967295,
+    },
+    template_refresh: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'Templates are sent at start and again every `packets` export packets and every `seconds` per source ID (0 turns that trigger off).',
+      properties: {
+        packets: int('Resend templates after this many export packets of a source ID.', 20, 0),
+        seconds: int('Resend templates after this many seconds.', 60, 0),
+      },
+    },
+    mtu: int('Largest export packet (UDP payload) in bytes; 1400 fits a 1500-byte link with IPv4 or IPv6 headers.', 1400, 512, 65507),
+    flush_ms: int('An export packet is sent at most this many milliseconds after its first record, full or not.', 500, 1),
+    rate_limit: int('Pacing: export packets per second (each goes to every target); 0 = unlimited.', 0, 0),
+    template_file: { type: 'string', minLength: 1, description: 'Export template file (fields per template); default: templates/netflow9-export.yaml of the package.' },
+  },
+};
+
 const OUTPUT: JsonSchema = {
   type: 'object',
   'x-expected': 'a mapping like { type: csv, directory: ./csv }',
@@ -433,6 +482,7 @@ const OUTPUT: JsonSchema = {
   properties: { type: { type: 'string', enum: [...OUTPUT_TYPES], description: 'Which converter.' } },
   allOf: [
     { if: { properties: { type: { const: 'csv' } } }, then: CSV_OUTPUT },
+    { if: { properties: { type: { const: 'netflow9' } } }, then: NETFLOW9_OUTPUT },
     { if: { properties: { type: { const: 'prometheus' } } }, then: PROMETHEUS_OUTPUT },
     { if: { properties: { type: { const: 'split' } } }, then: SPLIT_OUTPUT },
     { if: { properties: { type: { const: 'reduce' } } }, then: REDUCE_OUTPUT },

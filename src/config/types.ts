@@ -137,6 +137,26 @@ export interface CsvOutputConfig extends OutputCommon {
   late_seconds: number;
 }
 
+/** NetFlow v9 re-export (issue 5); see docs/ARCHITECTURE.md "netflow9 output". */
+export interface Netflow9OutputConfig extends OutputCommon {
+  type: 'netflow9';
+  /** Collectors, "IPv4:PORT" or "[IPv6]:PORT"; every packet goes to each. */
+  targets: string[];
+  /** One source ID per original exporter + observation domain, or one fixed id for all. */
+  source_id: 'per-exporter' | number;
+  /** Templates are resent every `packets` export packets and every `seconds` (0 = that trigger off), and at start. */
+  template_refresh: { packets: number; seconds: number };
+  /** Largest export packet (UDP payload) in bytes. */
+  mtu: number;
+  /** An export packet is sent at most this long after its first record. */
+  flush_ms: number;
+  /** Export packets per second (each sent to every target); 0 = unlimited. */
+  rate_limit: number;
+  /** Export template file (absolute after build; default templates/netflow9-export.yaml of the package). */
+  template_file: string;
+}
+
+
 /** Dimensions a prometheus output can label its flow_* series with (issue 8). */
 export type PrometheusLabel = 'exporter' | 'src_as' | 'dst_as' | 'proto' | 'in_if' | 'out_if' | 'etype' | 'flow_direction';
 
@@ -184,4 +204,4 @@ export interface ReduceOutputConfig extends OutputCommon {
   anonymize?: { fields: string[]; key_file: string };
 }
 
-export type OutputConfig = CsvOutputConfig | PrometheusOutputConfig | SplitOutputConfig | ReduceOutputConfig;
+export type OutputConfig = CsvOutputConfig | Netflow9OutputConfig | PrometheusOutputConfig | SplitOutputConfig | ReduceOutputConfig;
