@@ -22,7 +22,7 @@ export function describeConfig(c: GatewayConfig): string[] {
   }
   lines.push(`state: ${c.state ? `${c.state.directory}, saved every ${c.state.save_interval_seconds} s` : 'not persisted (no state section)'}`);
   lines.push(`metrics: ${c.metrics ? `http://${hostPort(c.metrics.host, c.metrics.port)}/metrics` : 'off (no metrics section)'}`);
-  if (c.outputs.length) lines.push(`outputs: ${c.outputs.map((o) => `${o.name} (${o.type} → ${o.directory}, reads ${o.topic})`).join(', ')}`);
+  if (c.outputs.length) lines.push(`outputs: ${c.outputs.map((o) => `${o.name} (${o.type} → ${o.type === 'nemea' ? o.listen : o.directory}, reads ${o.topic})`).join(', ')}`);
   lines.push(`log: ${c.log.level}; summary ${c.summary_interval_seconds > 0 ? `every ${c.summary_interval_seconds} s` : 'off'}`);
   return lines;
 }

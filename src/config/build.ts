@@ -3,6 +3,7 @@
 
 import type { GatewayConfig, KafkaConfig, ListenerConfig, MetricsConfig, OutputConfig } from './types';
 import { checkColumns } from '../outputs/csv/columns';
+import { checkNemeaOutput } from '../outputs/nemea/check-config';
 import type { FileConfig } from './schema';
 import { bindsConflict, checkBindAddress } from './address';
 import { buildKafka, ENV_BROKERS, envBrokers, type Env } from './kafka-section';
@@ -61,10 +62,10 @@ function outputs(file: FileConfig, kafka: KafkaConfig | undefined, problems: Pro
     } else names.set(name, i);
     const topic = o.topic ?? kafka?.topic ?? 'flows';
     const group = o.group_id ?? `${clientId}-${name}`;
-    const bad = checkColumns(o.fields);
+    const bad = o.type === 'nemea' ? checkNemeaOutput(o) : checkColumns(o.fields).map((message) => ({ key: 'fields', message }));
     for (const why of bad) {
-      const path = ['outputs', i, 'fields'];
-      problems.push({ path, message: why, line: lineOf(path) });
+      const path = ['outputs', i, why.key];
+      problems.push({ path, message: why.message, line: lineOf(path) });
     }
     if (!kafka && o.topic !== undefined && o.topic !== 'flows') {
       const path = ['outputs', i, 'topic'];

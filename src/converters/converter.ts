@@ -10,6 +10,7 @@ import type { EmbeddedBus } from '../bus/embedded-bus';
 import type { GatewayConfig, OutputConfig } from '../config/types';
 import type { RateLimitedLog } from '../log/rate-limited';
 import { CsvOutput } from '../outputs/csv/csv-output';
+import { NemeaOutput } from '../outputs/nemea/nemea-output';
 import { EmbeddedRecordSource } from './embedded-source';
 import { KafkaRecordSource, type SourceCounts } from './kafka-source';
 import type { FlowOutput } from './output';
@@ -30,6 +31,7 @@ export interface OutputContext {
 export function createOutput(c: OutputConfig, ctx: OutputContext): FlowOutput {
   switch (c.type) {
     case 'csv': return new CsvOutput(c, ctx.log);
+    case 'nemea': return new NemeaOutput(c, ctx);
   }
 }
 
