@@ -84,6 +84,7 @@ export const UNIREC_FIELDS: Readonly<Record<string, FieldDef>> = {
   FLOW_END_REASON: { type: 'uint8', source: num((r) => r.flow_end_reason), about: 'IPFIX flowEndReason' },
   EXPORTER_IP: { type: 'ipaddr', source: { kind: 'address', get: (r) => r.exporter_address }, about: 'exporter address' },
   EXPORTER: { type: 'string', source: { kind: 'text', get: (r) => addressText(r.exporter_address) }, about: 'exporter address as text (variable length)' },
+  SAMPLER_ADDRESS: { type: 'string', source: { kind: 'text', get: (r) => addressText(r.sampler_address) }, about: 'sFlow agent / sampler address as text (variable length)' },
 };
 
 export const DEFAULT_UNIREC_FIELDS =
