@@ -14,9 +14,11 @@ import type { NemeaOutputConfig } from '../../src/config/types';
 import { createLogger } from '../../src/log/logger';
 import { RateLimitedLog } from '../../src/log/rate-limited';
 import { NemeaOutput } from '../../src/outputs/nemea/nemea-output';
+import { TrapFileWriter } from '../../src/outputs/nemea/trap-file';
+import { hello } from '../../src/outputs/nemea/trap-framing';
 import { DEFAULT_UNIREC_FIELDS } from '../../src/outputs/nemea/unirec-fields';
 import { waitFor } from '../support/gateway-harness';
-import { TrapTestClient } from '../support/trap-client';
+import { readTrapFiles, TrapTestClient } from '../support/trap-client';
 
 function makeOutput(over: Partial<NemeaOutputConfig>): { out: NemeaOutput; logs: string[]; registry: Registry } {
   const logs: string[] = [];
@@ -245,5 +247,25 @@ describe('nemea output (TRAP server, independent client)', function () {
     out.write(records(0, 50));
     await waitFor(() => c.parser.recordCount === 50, 10_000, () => 'records');
     expect(c.parser.records.map((r) => Number(r.BYTES))).to.deep.equal(Array.from({ length: 50 }, (_, i) => i));
+  });
+});
+
+describe('nemea TRAP file writer (rotation)', () => {
+  it('rotates by time window (libtrap-style .YYYYmmddHHMM names) and by size (.N parts), each file with its own hello', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-nemea-file-'));
+    let now = Date.UTC(2026, 10, 22, 12, 0, 30);
+    const w = new TrapFileWriter({ path: path.join(dir, 'x.trapcap'), hello: hello('uint64 BYTES'), rotateSeconds: 60, rotateBytes: 60, clock: () => now });
+    w.start();
+    const rec = (n: number): Buffer => Buffer.concat([Buffer.from([0, 8]), Buffer.from(new BigUint64Array([BigInt(n)]).buffer)]);
+    w.writeBlock(rec(1));
+    w.writeBlock(rec(2)); // hello 20 + 2 blocks of 4 + 2 + 8 = 48 bytes
+    w.writeBlock(rec(3)); // 62 would pass 60: next part
+    now += 60_000;
+    w.writeBlock(rec(4)); // next window, part numbering restarts
+    w.close();
+    expect(w.files.map((f) => path.basename(f))).to.deep.equal(['x.trapcap.202611221200.0', 'x.trapcap.202611221200.1', 'x.trapcap.202611221201.0']);
+    const back = readTrapFiles(w.files);
+    expect(back.spec).to.equal('uint64 BYTES');
+    expect(back.records.map((r) => r.BYTES)).to.deep.equal([1n, 2n, 3n, 4n]);
   });
 });
