@@ -26,7 +26,6 @@ export class EncodeError extends Error {}
 
 export class UnirecEncoder {
   private readonly scratch = Buffer.allocUnsafe(MAX_RECORD_BYTES);
-  private readonly textEncoder = new TextEncoder();
 
   constructor(readonly template: UnirecTemplate) {}
 
@@ -91,15 +90,24 @@ export class UnirecEncoder {
     let end = t.fixedSize;
     for (const f of t.variable) {
       const s = f.source;
-      let data: Uint8Array;
-      if (s.kind === 'text') data = this.textEncoder.encode(s.get(r));
-      else if (s.kind === 'address') data = s.get(r);
-      else throw new EncodeError(`${f.name}: no variable-length source`);
-      if (end + data.length > MAX_RECORD_BYTES) throw new EncodeError(`${f.name}: record would exceed ${MAX_RECORD_BYTES} bytes`);
+      let len: number;
+      if (s.kind === 'text') {
+        // Written straight into the record: no intermediate Uint8Array per field.
+        const text = s.get(r);
+        len = Buffer.byteLength(text, 'utf8');
+        if (end + len > MAX_RECORD_BYTES) throw new EncodeError(`${f.name}: record would exceed ${MAX_RECORD_BYTES} bytes`);
+        if (len) b.write(text, end, len, 'utf8');
+      } else if (s.kind === 'address') {
+        const data = s.get(r);
+        len = data.length;
+        if (end + len > MAX_RECORD_BYTES) throw new EncodeError(`${f.name}: record would exceed ${MAX_RECORD_BYTES} bytes`);
+        b.set(data, end);
+      } else {
+        throw new EncodeError(`${f.name}: no variable-length source`);
+      }
       b.writeUInt16LE(end - t.fixedSize, f.offset);
-      b.writeUInt16LE(data.length, f.offset + 2);
-      b.set(data, end);
-      end += data.length;
+      b.writeUInt16LE(len, f.offset + 2);
+      end += len;
     }
     return b.subarray(0, end);
   }
