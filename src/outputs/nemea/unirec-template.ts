@@ -4,6 +4,7 @@
 // part, u16 LE length), in name order; the variable data follows the fixed part in slot order.
 // The spec string a client receives lists the fields in that same order.
 
+import { closest } from '../../config/suggest';
 import { TYPE_SIZE, UNIREC_FIELDS, type FieldSource, type UnirecType } from './unirec-fields';
 
 export interface TemplateField {
@@ -43,7 +44,8 @@ export function parseUnirecSpec(spec: string): ParseResult {
     const [, type, name] = m;
     const def = Object.prototype.hasOwnProperty.call(UNIREC_FIELDS, name) ? UNIREC_FIELDS[name] : undefined;
     if (!def) {
-      errors.push(`unknown UniRec field ${JSON.stringify(name)}; known fields: ${allowedList()}`);
+      const near = closest(name, Object.keys(UNIREC_FIELDS));
+      errors.push(`unknown UniRec field ${JSON.stringify(name)}${near ? ` (did you mean "${UNIREC_FIELDS[near].type} ${near}"?)` : ''}; known fields: ${allowedList()}`);
       continue;
     }
     if (type !== def.type) {
