@@ -143,6 +143,8 @@ describe('nemea output (TRAP server, independent client)', function () {
     c.destroy();
     await waitFor(() => out.stats().clients === 0, 10_000, () => 'client forgotten');
     out.write(records(21_000, 1000));
+    // Sent (to nobody) before the client comes back, so it must not see these.
+    await waitFor(() => out.counts().durable === 22_000, 10_000, () => `flushed with no client (durable ${out.counts().durable})`);
     c = await TrapTestClient.connect(sock);
     cleanup.push(() => c.destroy());
     await waitFor(() => !!c.parser.hello, 10_000, () => 'hello again');
@@ -174,6 +176,24 @@ describe('nemea output (TRAP server, independent client)', function () {
     out.write(records(0, 10));
     await waitFor(() => ok.parser.recordCount === 10, 10_000, () => 'served after resets');
     await waitFor(() => out.counts().durable === 150_010, 10_000, () => `durable ${out.counts().durable}`);
+  });
+
+  it('a writer that ignores ready() (embedded bus) cannot grow a stalled client\'s queue without end', async () => {
+    const { out, logs } = makeOutput({ slow_client: 'wait' });
+    await out.start();
+    cleanup.push(() => out.close());
+    const c = await TrapTestClient.connect(tcp(out), { keepRecords: false });
+    cleanup.push(() => c.destroy());
+    await waitFor(() => !!c.parser.hello, 10_000, () => 'hello');
+    c.stall();
+    // 64 MiB hard limit / 79 bytes a record ≈ 850k records; written without awaiting ready().
+    for (let i = 0; i < 1_200_000 && out.stats().slow_disconnects === 0; i += 20_000) {
+      out.write(records(i, 20_000));
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => out.stats().slow_disconnects === 1 && out.stats().clients === 0, 30_000, () => 'stalled client cut off');
+    expect(logs.some((l) => l.includes('hard limit'))).to.equal(true);
+    await out.ready();
   });
 
   it('serves 64 clients; the 65th is refused, logged and counted', async () => {

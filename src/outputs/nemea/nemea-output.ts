@@ -35,6 +35,8 @@ export interface NemeaStats {
   dropped_containers: number;
   dropped_records: number;
   refused_clients: number;
+  /** Clients cut off at the hard queue limit (only when the writer ignores ready()). */
+  slow_disconnects: number;
   write_errors: number;
 }
 
@@ -62,7 +64,7 @@ export class NemeaOutput implements FlowOutput {
   private closed = false;
   private readonly m: NemeaMetrics;
   private readonly st: NemeaStats = {
-    clients: 0, containers: 0, sequence: 0, bad_records: 0, dropped_containers: 0, dropped_records: 0, refused_clients: 0, write_errors: 0,
+    clients: 0, containers: 0, sequence: 0, bad_records: 0, dropped_containers: 0, dropped_records: 0, refused_clients: 0, slow_disconnects: 0, write_errors: 0,
   };
 
   constructor(private readonly config: NemeaOutputConfig, private readonly ctx: OutputContext) {
@@ -101,6 +103,7 @@ export class NemeaOutput implements FlowOutput {
             this.st.dropped_containers++; this.st.dropped_records += records;
             this.m.droppedContainers.inc(label); this.m.droppedRecords.inc(label, records);
           },
+          slowDisconnect: () => { this.st.slow_disconnects++; this.m.slowDisconnects.inc(label); },
           connected: () => this.m.clients.inc(label),
           disconnected: () => this.m.clients.dec(label),
         },
@@ -108,7 +111,7 @@ export class NemeaOutput implements FlowOutput {
       this.m.clients.set(label, 0);
       await this.server.start();
     }
-    for (const c of [this.m.droppedContainers, this.m.droppedRecords, this.m.refusedClients, this.m.badRecords, this.m.containers, this.m.records]) c.inc(label, 0);
+    for (const c of [this.m.droppedContainers, this.m.droppedRecords, this.m.refusedClients, this.m.slowDisconnects, this.m.badRecords, this.m.containers, this.m.records]) c.inc(label, 0);
     this.timer = setInterval(() => this.tick(), this.config.flush_ms);
     this.timer.unref();
     this.ctx.log.info({ output: this.id, listen: this.config.listen, ...this.address(), spec: this.template.spec }, 'nemea: interface ready');

@@ -20,6 +20,7 @@ export interface TrapServerCounters {
   dropped(records: number): void;
   connected(): void;
   disconnected(): void;
+  slowDisconnect(): void;
 }
 
 export interface TrapServerOptions {
@@ -103,6 +104,15 @@ export class TrapServer {
       if (c.gone) continue;
       if (this.o.slowClient === 'drop' && c.socket.writableLength > this.o.queueBytes) {
         this.o.counters.dropped(records);
+        continue;
+      }
+      if (c.socket.writableLength > this.hardLimit()) {
+        // Only a writer that ignores ready() (the embedded bus has no backpressure) gets here;
+        // memory is not allowed to grow without end for one module that stopped reading.
+        this.o.log.warn({ output: this.o.id, client: c.peer, queued_bytes: c.socket.writableLength }, 'nemea: client queue past the hard limit; client disconnected');
+        this.o.counters.slowDisconnect();
+        c.socket.destroy();
+        this.forget(c);
         continue;
       }
       left++;
@@ -197,6 +207,11 @@ export class TrapServer {
     for (const cb of [...c.pending]) cb();
     c.pending.clear();
     this.wake();
+  }
+
+  /** 8 × queue_bytes, at least 64 MiB. */
+  private hardLimit(): number {
+    return Math.max(64 << 20, 8 * this.o.queueBytes);
   }
 
   private overBound(): boolean {
