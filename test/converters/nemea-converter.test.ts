@@ -7,11 +7,14 @@ import { expect } from 'chai';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { FlowEncoder, v32 } from '../../src/canonical/flow-encoder';
+import { newFlowRecord } from '../../src/canonical/flow-record';
 import { parseConfig } from '../../src/config/config';
 import { startGateway, type RunningGateway } from '../../src/runtime/assemble';
 import { NemeaOutput } from '../../src/outputs/nemea/nemea-output';
 import { startKafkaMock, type KafkaMock } from '../support/kafka-broker';
-import { LogSink, decodeWithCli, listenPort, replayFixtures, waitFor } from '../support/gateway-harness';
+import { LogSink, decodeWithCli, listenPort, replayFixtures, sleep, waitFor } from '../support/gateway-harness';
 import { readTrapFiles, TrapTestClient, type DecodedRecord } from '../support/trap-client';
 
 const DEFAULT_SPEC = 'ipaddr DST_IP,ipaddr SRC_IP,uint64 BYTES,uint64 LINK_BIT_FIELD,time TIME_FIRST,time TIME_LAST,uint32 PACKETS,uint16 DST_PORT,uint16 SRC_PORT,uint8 DIR_BIT_FIELD,uint8 PROTOCOL,uint8 TCP_FLAGS,uint8 TOS,uint8 TTL';
@@ -71,7 +74,7 @@ describe('nemea converter (gateway → Kafka → TRAP output interface → indep
   const clients: TrapTestClient[] = [];
 
   before(async () => {
-    kafka = await startKafkaMock({ topics: [{ name: 'nemea-flows', partitions: 3 }, { name: 'nemea-reconnect', partitions: 2 }] });
+    kafka = await startKafkaMock({ topics: [{ name: 'nemea-flows', partitions: 3 }, { name: 'nemea-reconnect', partitions: 2 }, { name: 'nemea-wait', partitions: 2 }] });
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.destroy();
@@ -166,5 +169,69 @@ describe('nemea converter (gateway → Kafka → TRAP output interface → indep
     expect(flaky.parser.records.map(gotKey)).to.deep.equal(steady.parser.records.slice(from).map(gotKey));
     expect(steady.parser.recordCount).to.equal(want);
     expect(running.length, 'the gateway is still running').to.equal(1);
+  });
+
+  it('slow_client: wait — a stalled client holds the Kafka consumer back (nothing committed past what it took); after it resumes nobody lost a record', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-nemea-wait-'));
+    const yaml = [
+      'summary_interval_seconds: 0',
+      ...kafkaYaml(kafka, 'nemea-wait'),
+      'outputs:',
+      // A UNIX socket: its small kernel buffers make the stall reach the output's queue soon.
+      `  - { type: nemea, name: w, listen: "unix:wait", socket_dir: ${JSON.stringify(dir)}, flush_ms: 20, slow_client: wait, queue_bytes: 65536 }`,
+    ].join('\n');
+    const sink = new LogSink();
+    const g = await startGateway(parseConfig(yaml), { destination: sink });
+    running.push(g);
+    const out = nemea(g, 0);
+    const to = { path: path.join(dir, 'trap-wait.sock') };
+    const fast = await TrapTestClient.connect(to, { keepRecords: false });
+    const slow = await TrapTestClient.connect(to, { keepRecords: false });
+    clients.push(fast, slow);
+    await waitFor(() => out.stats().clients === 2 && !!slow.parser.hello, 10_000, () => 'hellos');
+    slow.stall();
+
+    // 150 messages of 1,000 delimited records: ~12 MB of UniRec, far more than UNIX socket buffers
+    // hold, and ~3 MB of Kafka data a partition (the mock broker keeps only ~5 MB a partition).
+    const TOTAL = 150_000;
+    const client = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING });
+    const producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    try {
+      const enc = new FlowEncoder();
+      for (let m = 0; m < TOTAL / 1000; m += 50) {
+        const messages = [];
+        for (let k = m; k < m + 50; k++) {
+          const parts: Buffer[] = [];
+          for (let i = k * 1000; i < (k + 1) * 1000; i++) {
+            const r = newFlowRecord();
+            r.bytes = i;
+            r.src_addr = Uint8Array.from([10, (i >> 16) & 255, (i >> 8) & 255, i & 255]);
+            r.time_flow_start_us = 1_700_000_000_000_000 + i;
+            const body = Buffer.from(enc.encode(r));
+            const len = Buffer.alloc(5);
+            parts.push(len.subarray(0, v32(len, 0, body.length)), body);
+          }
+          messages.push({ value: Buffer.concat(parts), headers: { 'flowgate-framing': 'delimited' } });
+        }
+        await producer.send({ topic: 'nemea-wait', messages });
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    await waitFor(() => out.blocked(), 60_000, () => `the stalled client to hold the output back (written ${out.counts().written})`);
+    const held = out.counts();
+    expect(held.written, 'backpressure: the converter stopped reading Kafka').to.be.lessThan(TOTAL);
+    expect(held.durable, 'records not yet taken by the stalled client are not durable').to.be.lessThan(held.written);
+    expect(g.converters[0].counts.records).to.be.lessThan(TOTAL);
+    // Held back for longer than the group's session timeout (6 s): the consumer must keep its
+    // membership (it heartbeats while waiting) or it would never be given batches again.
+    await sleep(8_000);
+    expect(out.blocked()).to.equal(true);
+    slow.resume();
+    await waitFor(() => fast.parser.recordCount === TOTAL && slow.parser.recordCount === TOTAL, 60_000,
+      () => `both clients to receive ${TOTAL} (fast ${fast.parser.recordCount}, slow ${slow.parser.recordCount}); converter ${JSON.stringify(g.converters[0].counts)} blocked=${out.blocked()} ${JSON.stringify(out.stats())} ${JSON.stringify(out.counts())}; log:\n${sink.lines.slice(-15).join('')}`);
+    expect(out.stats().dropped_records).to.equal(0);
+    await waitFor(() => out.counts().durable === TOTAL, 10_000, () => `all durable (${out.counts().durable})`);
   });
 });
