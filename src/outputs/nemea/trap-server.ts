@@ -62,7 +62,9 @@ export class TrapServer {
     this.server = srv;
     const a = this.o.address;
     if (a.kind === 'unix') {
-      await mkdir(dirname(a.path), { recursive: true });
+      await mkdir(dirname(a.path), { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+        throw new Error(`${this.o.id}: cannot create the socket directory ${dirname(a.path)} (${e.code ?? e.message}); set socket_dir or TRAP_SOCKET_DIR to a writable directory`);
+      });
       // A socket file left by a dead process would make listen fail with EADDRINUSE.
       await unlink(a.path).catch(() => undefined);
     }
