@@ -18,11 +18,12 @@ import { decodeBench } from './decode-bench';
 import { csvBench } from './csv-bench';
 import { platformBench } from './platform-bench';
 import { netflow9Bench } from './netflow9-bench';
+import { nemeaBench } from './nemea-bench';
 import { dumpBench } from './dump-bench';
 import { e2eBench } from './e2e-bench';
 import { formatMachine, formatTable, jsonLine, machineInfo, settingsFromEnv, type Bench, type Measurement } from './report';
 
-const BENCHES: readonly Bench[] = [decodeBench, e2eBench, dumpBench, csvBench, netflow9Bench, platformBench];
+const BENCHES: readonly Bench[] = [decodeBench, e2eBench, dumpBench, csvBench, netflow9Bench, nemeaBench, platformBench];
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--list') || argv.includes('-l')) {

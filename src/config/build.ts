@@ -4,6 +4,7 @@
 import type { GatewayConfig, KafkaConfig, ListenerConfig, MetricsConfig, OutputConfig } from './types';
 import { checkColumns } from '../outputs/csv/columns';
 import { checkNetflow9 } from '../outputs/netflow9/check-config';
+import { checkNemeaOutput } from '../outputs/nemea/check-config';
 import type { FileConfig } from './schema';
 import { bindsConflict, checkBindAddress } from './address';
 import { buildKafka, ENV_BROKERS, envBrokers, type Env } from './kafka-section';
@@ -69,11 +70,11 @@ function outputs(file: FileConfig, kafka: KafkaConfig | undefined, problems: Pro
     if (o.type === 'prometheus') return buildPrometheus(o, i, common, problems, lineOf);
     if (o.type === 'split') return buildSplit(o, i, common, kafka, problems, lineOf);
     if (o.type === 'reduce') return buildReduce(o, i, common, kafka, problems, lineOf);
-    if (o.type === 'csv') {
-      const bad = checkColumns(o.fields);
+    if (o.type === 'csv' || o.type === 'nemea') {
+      const bad = o.type === 'nemea' ? checkNemeaOutput(o) : checkColumns(o.fields).map((message) => ({ key: 'fields', message }));
       for (const why of bad) {
-        const path = ['outputs', i, 'fields'];
-        problems.push({ path, message: why, line: lineOf(path) });
+        const path = ['outputs', i, why.key];
+        problems.push({ path, message: why.message, line: lineOf(path) });
       }
     }
     if (!kafka && o.topic !== undefined && o.topic !== 'flows') {

@@ -122,6 +122,7 @@ export function outputTarget(o: OutputConfig): string {
   switch (o.type) {
     case 'csv': return o.directory;
     case 'netflow9': return o.targets.join(' ');
+    case 'nemea': return o.listen;
     case 'prometheus': return `http://${o.listen.host.includes(':') ? `[${o.listen.host}]` : o.listen.host}:${o.listen.port}/metrics`;
     case 'split': return `topics ${[...new Set([...o.rules.map((r) => r.topic), ...(o.default_topic ? [o.default_topic] : [])])].join(', ')}${o.default_topic ? '' : ' (unmatched dropped)'}`;
     case 'reduce': return `topic ${o.to_topic}`;

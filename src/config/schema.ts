@@ -8,6 +8,7 @@
 
 import type { DecoderConfig, KafkaConfig, LogConfig, StateConfig } from './types';
 import type { ProtocolChoice } from '../decode/datagram-decoder';
+import { DEFAULT_UNIREC_FIELDS as DEFAULT_NEMEA_FIELDS } from '../outputs/nemea/unirec-fields';
 
 export type JsonType = 'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean' | 'null';
 
@@ -150,10 +151,25 @@ export interface FileNetflow9Output {
   template_file?: string;
 }
 
+export interface FileNemeaOutput {
+  type: 'nemea';
+  name?: string;
+  topic?: string;
+  group_id?: string;
+  listen: string;
+  fields: string;
+  flush_ms: number;
+  framing: 'container' | 'legacy';
+  slow_client: 'wait' | 'drop';
+  queue_bytes: number;
+  max_clients: number;
+  socket_dir?: string;
+  rotate: { seconds: number; bytes: number };
+}
 
-export type FileOutput = FileCsvOutput | FileNetflow9Output | FilePrometheusOutput | FileSplitOutput | FileReduceOutput;
+export type FileOutput = FileCsvOutput | FileNetflow9Output | FileNemeaOutput | FilePrometheusOutput | FileSplitOutput | FileReduceOutput;
 
-export const OUTPUT_TYPES = ['csv', 'netflow9', 'prometheus', 'split', 'reduce'] as const;
+export const OUTPUT_TYPES = ['csv', 'netflow9', 'nemea', 'prometheus', 'split', 'reduce'] as const;
 
 export const DEFAULT_CSV_OUTPUT_FIELDS = [
   'time_received_ns', 'time_flow_start_ns', 'time_flow_end_ns', 'exporter', 'src_addr', 'dst_addr', 'src_port', 'dst_port',
@@ -475,6 +491,32 @@ const NETFLOW9_OUTPUT: JsonSchema = {
   },
 };
 
+const NEMEA_OUTPUT: JsonSchema = {
+  type: 'object',
+  description: 'A NEMEA feed: UniRec records served as a libtrap output interface (modules connect with -i t:HOST:PORT or -i u:NAME), or written as a TRAP file.',
+  additionalProperties: false,
+  required: ['type', 'listen'],
+  properties: {
+    ...OUTPUT_COMMON,
+    listen: { type: 'string', minLength: 1, description: 'tcp:HOST:PORT, unix:NAME (socket <socket_dir>/trap-NAME.sock) or file:PATH.', 'x-expected': 'e.g. "tcp:127.0.0.1:7600", "unix:flows" or "file:/var/lib/flowgate/flows.trapcap"' },
+    fields: { type: 'string', minLength: 1, default: DEFAULT_NEMEA_FIELDS, description: 'UniRec template: "type NAME" pairs joined by ",".', 'x-expected': 'e.g. "ipaddr SRC_IP,ipaddr DST_IP,uint64 BYTES"' },
+    flush_ms: int('A partial container is sent after this many milliseconds.', 500, 1),
+    framing: { type: 'string', enum: ['container', 'legacy'], default: 'container', description: 'container: libtrap >= 1.17 headers (length, sequence, count); legacy: libtrap <= 1.16 (length only).' },
+    slow_client: { type: 'string', enum: ['wait', 'drop'], default: 'wait', description: 'A client over queue_bytes blocks the output (wait: backpressure to Kafka) or skips containers (drop: counted).' },
+    queue_bytes: int('Per-client send queue bound in bytes.', 4 << 20, 1),
+    max_clients: int('Clients served at once; more are refused (libtrap allows 64).', 64, 1, 64),
+    socket_dir: { type: 'string', minLength: 1, description: 'Directory of the UNIX socket; default $TRAP_SOCKET_DIR, else /var/run/libtrap (as libtrap).' },
+    rotate: {
+      type: 'object', additionalProperties: false, default: {},
+      description: 'File interface: a new file per time window of `seconds` (0 = off) and a new part at `bytes` (0 = off).',
+      properties: {
+        seconds: int('Length of a file\'s time window; 0 = no time rotation.', 0, 0),
+        bytes: int('Size at which a file is closed and the next part begins; 0 = no size rotation.', 0, 0),
+      },
+    },
+  },
+};
+
 const OUTPUT: JsonSchema = {
   type: 'object',
   'x-expected': 'a mapping like { type: csv, directory: ./csv }',
@@ -483,6 +525,7 @@ const OUTPUT: JsonSchema = {
   allOf: [
     { if: { properties: { type: { const: 'csv' } } }, then: CSV_OUTPUT },
     { if: { properties: { type: { const: 'netflow9' } } }, then: NETFLOW9_OUTPUT },
+    { if: { properties: { type: { const: 'nemea' } } }, then: NEMEA_OUTPUT },
     { if: { properties: { type: { const: 'prometheus' } } }, then: PROMETHEUS_OUTPUT },
     { if: { properties: { type: { const: 'split' } } }, then: SPLIT_OUTPUT },
     { if: { properties: { type: { const: 'reduce' } } }, then: REDUCE_OUTPUT },

@@ -204,4 +204,26 @@ export interface ReduceOutputConfig extends OutputCommon {
   anonymize?: { fields: string[]; key_file: string };
 }
 
-export type OutputConfig = CsvOutputConfig | Netflow9OutputConfig | PrometheusOutputConfig | SplitOutputConfig | ReduceOutputConfig;
+/** NEMEA feed: UniRec records served as a libtrap output interface (docs/NEMEA.md). */
+export interface NemeaOutputConfig extends OutputCommon {
+  type: 'nemea';
+  /** `tcp:HOST:PORT`, `unix:NAME` (socket <socket_dir>/trap-NAME.sock) or `file:PATH`. */
+  listen: string;
+  /** UniRec template: `type NAME` pairs joined by `,`. */
+  fields: string;
+  /** Partial containers are sent after this long. */
+  flush_ms: number;
+  /** `container` (libtrap ≥ 1.17) or `legacy` (≤ 1.16: u32 length header only). */
+  framing: 'container' | 'legacy';
+  /** A client whose queue is over queue_bytes blocks the output (`wait`) or skips containers (`drop`). */
+  slow_client: 'wait' | 'drop';
+  /** Per-client send queue bound, bytes. */
+  queue_bytes: number;
+  max_clients: number;
+  /** Directory of UNIX sockets; default TRAP_SOCKET_DIR, else libtrap's /var/run/libtrap. */
+  socket_dir?: string;
+  /** File interface rotation: by time window (0 = off) and size (0 = off). */
+  rotate: { seconds: number; bytes: number };
+}
+
+export type OutputConfig = CsvOutputConfig | Netflow9OutputConfig | NemeaOutputConfig | PrometheusOutputConfig | SplitOutputConfig | ReduceOutputConfig;

@@ -10,6 +10,7 @@ import type { EmbeddedBus } from '../bus/embedded-bus';
 import type { GatewayConfig, OutputConfig } from '../config/types';
 import type { RateLimitedLog } from '../log/rate-limited';
 import { CsvOutput } from '../outputs/csv/csv-output';
+import { NemeaOutput } from '../outputs/nemea/nemea-output';
 import { Netflow9Output } from '../outputs/netflow9/netflow9-output';
 import { PrometheusOutput } from '../outputs/prometheus/prometheus-output';
 import { ReduceOutput } from '../outputs/reduce/reduce-output';
@@ -34,6 +35,7 @@ export interface OutputContext {
 export function createOutput(c: OutputConfig, ctx: OutputContext): FlowOutput {
   switch (c.type) {
     case 'csv': return new CsvOutput(c, ctx.log);
+    case 'nemea': return new NemeaOutput(c, ctx);
     case 'netflow9': return new Netflow9Output(c, ctx);
     case 'prometheus': return new PrometheusOutput(c, ctx);
     case 'split': return new SplitOutput(c, ctx);

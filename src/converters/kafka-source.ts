@@ -20,6 +20,9 @@ export interface SourceCounts {
   committed: number;
 }
 
+/** How often a consumer held back by its output heartbeats (heartbeat() itself sends at most once per interval). */
+const READY_HEARTBEAT_MS = 500;
+
 interface Mark {
   offset: string;
   written: number;
@@ -81,9 +84,27 @@ export class KafkaRecordSource {
         // An empty or malformed tail becomes durable with what came before it.
         this.commitUpTo(this.output.counts().durable);
         await heartbeat();
-        await this.output.ready();
+        await this.readyWithHeartbeats(heartbeat);
       },
     });
+  }
+
+  /**
+   * Waits for the output's backpressure to lift, heartbeating meanwhile: an output may hold back
+   * longer than the session timeout (a NEMEA client that stopped reading under slow_client: wait),
+   * and a member that stops heartbeating is dropped from the group and stops receiving batches.
+   */
+  private async readyWithHeartbeats(heartbeat: () => Promise<void>): Promise<void> {
+    const ready = this.output.ready();
+    let done = false;
+    void ready.then(() => { done = true; });
+    while (!done) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([ready, new Promise<void>((r) => { timer = setTimeout(r, READY_HEARTBEAT_MS); })]);
+      clearTimeout(timer);
+      if (!done && !this.stopped) await heartbeat();
+      if (this.stopped) return;
+    }
   }
 
   /** Stops fetching; the caller then closes the output, whose final onDurable commits the rest. */
