@@ -6,9 +6,7 @@
 import { newFlowRecord, type FlowRecord } from '../../canonical/flow-record';
 import type { ReduceOutputConfig } from '../../config/types';
 import type { OutputContext } from '../../converters/converter';
-import type { FlowOutput, OutputCounts } from '../../converters/output';
-import { KafkaPublisher } from '../kafka-publisher';
-import { RecordMessages } from '../record-messages';
+import { PublishingOutput } from '../publishing-output';
 import { one, outputSeries } from '../registry-series';
 import { readAnonKey } from './anon-key';
 import { CryptoPan } from './crypto-pan';
@@ -48,18 +46,11 @@ export class Reducer {
   }
 }
 
-export class ReduceOutput implements FlowOutput {
-  readonly id: string;
+export class ReduceOutput extends PublishingOutput {
   private readonly reducer: Reducer;
-  private readonly messages: RecordMessages;
-  private readonly publisher: KafkaPublisher;
-  private written = 0;
-  badRecords = 0;
 
-  constructor(private readonly config: ReduceOutputConfig, private readonly ctx: OutputContext) {
-    this.id = `reduce:${config.name}`;
-    const k = ctx.config.kafka;
-    if (!ctx.kafka || !k) throw new Error(`${this.id}: needs a kafka section (it publishes to a Kafka topic)`);
+  constructor(private readonly config: ReduceOutputConfig, ctx: OutputContext) {
+    super(`reduce:${config.name}`, ctx);
     let pan: CryptoPan | undefined;
     if (config.anonymize) {
       const key = readAnonKey(config.anonymize.key_file);
@@ -67,8 +58,6 @@ export class ReduceOutput implements FlowOutput {
       pan = new CryptoPan(key);
     }
     this.reducer = new Reducer(config.keep, config.anonymize?.fields ?? [], pan);
-    this.messages = new RecordMessages(k.framing, k.key, k.delimited_max_bytes);
-    this.publisher = new KafkaPublisher(ctx.kafka, k, ctx.log, this.id);
     const name = config.name;
     outputSeries(ctx.registry, 'counter', 'flowgate_reduce_records_total', 'Reduced records published and acknowledged by Kafka.', [], name,
       () => one(this.publisher.stats.recordsByTopic.get(config.to_topic) ?? 0));
@@ -76,36 +65,18 @@ export class ReduceOutput implements FlowOutput {
     outputSeries(ctx.registry, 'counter', 'flowgate_reduce_send_failures_total', 'Produce requests that failed and were retried.', [], name, () => one(this.publisher.stats.sendFailures));
   }
 
-  async start(): Promise<void> {}
+  protected override prepare(r: FlowRecord): FlowRecord {
+    return this.reducer.reduce(r);
+  }
 
   write(records: readonly FlowRecord[]): void {
     let n = 0;
     for (const r of records) {
-      try {
-        this.messages.add(this.config.to_topic, this.messages.encode(this.reducer.reduce(r)));
-        n++;
-      } catch (err) {
-        this.badRecords++;
-        this.ctx.badInput.badInput('unencodable_record', () => (err instanceof Error ? err.message : String(err)), () => ({ output: this.id }));
-      }
+      const e = this.encode(r);
+      if (!e) continue;
+      this.messages.add(this.config.to_topic, e);
+      n++;
     }
-    this.written += records.length;
-    this.publisher.publish(this.messages.take(), this.written, new Map([[this.config.to_topic, n]]));
-  }
-
-  counts(): OutputCounts {
-    return { written: this.written, durable: this.publisher.durableCount };
-  }
-
-  onDurable(listener: (durable: number) => void): void {
-    this.publisher.onDurable(listener);
-  }
-
-  ready(): Promise<void> {
-    return this.publisher.ready();
-  }
-
-  close(): Promise<void> {
-    return this.publisher.close();
+    this.publishBatch(records.length, new Map([[this.config.to_topic, n]]));
   }
 }

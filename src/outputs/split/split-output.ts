@@ -6,29 +6,19 @@
 import type { FlowRecord } from '../../canonical/flow-record';
 import type { SplitOutputConfig } from '../../config/types';
 import type { OutputContext } from '../../converters/converter';
-import type { FlowOutput, OutputCounts } from '../../converters/output';
-import { KafkaPublisher } from '../kafka-publisher';
-import { RecordMessages } from '../record-messages';
+import type { KafkaPublisher } from '../kafka-publisher';
+import { PublishingOutput } from '../publishing-output';
 import { one, outputSeries } from '../registry-series';
 import { SplitRouter } from './split-rules';
 
-export class SplitOutput implements FlowOutput {
-  readonly id: string;
+export class SplitOutput extends PublishingOutput {
   private readonly router: SplitRouter;
-  private readonly messages: RecordMessages;
-  private readonly publisher: KafkaPublisher;
-  private written = 0;
   /** Records no rule took and no default_topic received. */
   unmatched = 0;
-  badRecords = 0;
 
-  constructor(config: SplitOutputConfig, private readonly ctx: OutputContext) {
-    this.id = `split:${config.name}`;
-    const k = ctx.config.kafka;
-    if (!ctx.kafka || !k) throw new Error(`${this.id}: needs a kafka section (it publishes to Kafka topics)`);
+  constructor(config: SplitOutputConfig, ctx: OutputContext) {
+    super(`split:${config.name}`, ctx);
     this.router = new SplitRouter(config.rules, config.default_topic);
-    this.messages = new RecordMessages(k.framing, k.key, k.delimited_max_bytes);
-    this.publisher = new KafkaPublisher(ctx.kafka, k, ctx.log, this.id);
     const name = config.name;
     outputSeries(ctx.registry, 'counter', 'flowgate_split_records_total', 'Record copies the split output published, acknowledged by Kafka, per topic written.', ['topic'], name,
       () => [...this.publisher.stats.recordsByTopic].map(([topic, v]) => [{ topic }, v] as const));
@@ -41,8 +31,6 @@ export class SplitOutput implements FlowOutput {
     return this.publisher.stats;
   }
 
-  async start(): Promise<void> {}
-
   write(records: readonly FlowRecord[]): void {
     const copies = new Map<string, number>();
     for (const r of records) {
@@ -51,36 +39,13 @@ export class SplitOutput implements FlowOutput {
         this.unmatched++;
         continue;
       }
-      let e;
-      try {
-        e = this.messages.encode(r);
-      } catch (err) {
-        this.badRecords++;
-        this.ctx.badInput.badInput('unencodable_record', () => (err instanceof Error ? err.message : String(err)), () => ({ output: this.id }));
-        continue;
-      }
+      const e = this.encode(r);
+      if (!e) continue;
       for (const t of topics) {
         this.messages.add(t, e);
         copies.set(t, (copies.get(t) ?? 0) + 1);
       }
     }
-    this.written += records.length;
-    this.publisher.publish(this.messages.take(), this.written, copies);
-  }
-
-  counts(): OutputCounts {
-    return { written: this.written, durable: this.publisher.durableCount };
-  }
-
-  onDurable(listener: (durable: number) => void): void {
-    this.publisher.onDurable(listener);
-  }
-
-  ready(): Promise<void> {
-    return this.publisher.ready();
-  }
-
-  close(): Promise<void> {
-    return this.publisher.close();
+    this.publishBatch(records.length, copies);
   }
 }
