@@ -15,7 +15,7 @@ import { parseConfig } from '../../src/config/config';
 import { FlowEncoder } from '../../src/canonical/flow-encoder';
 import { newFlowRecord } from '../../src/canonical/flow-record';
 import { startGateway, type RunningGateway } from '../../src/runtime/assemble';
-import { startKafkaMock, type KafkaMock } from '../support/kafka-broker';
+import { kafkaSectionYaml, startKafkaMock, type KafkaMock } from '../support/kafka-broker';
 import { CLI, FIXTURES, LogSink, listenPort, replayFixtures, sleep, waitFor } from '../support/gateway-harness';
 
 /** RFC 4180 rows, strict: a malformed file (a torn last line, a stray quote) throws. */
@@ -91,12 +91,7 @@ describe('CSV converter (gateway → Kafka → rotated CSV files)', function () 
     const yaml = [
       'listeners: [{ listen: "127.0.0.1:0", protocol: auto }]',
       'summary_interval_seconds: 0',
-      'kafka:',
-      `  brokers: [${kafka.brokers.map((b) => JSON.stringify(b)).join(', ')}]`,
-      '  create_topics: false',
-      '  state_topic: ""',
-      '  topic: csv-flows',
-      '  session_timeout_ms: 6000',
+      ...kafkaSectionYaml(kafka, 'csv-flows'),
       'outputs:',
       `  - { type: csv, directory: ${JSON.stringify(dir)}, fields: [${FIELDS.join(', ')}], time_format: epoch_ns, late_seconds: 0, rotate: { seconds: 1, bytes: 8192 } }`,
     ].join('\n');
@@ -129,12 +124,7 @@ describe('CSV converter (gateway → Kafka → rotated CSV files)', function () 
     const cfg = path.join(dir, '..', `${path.basename(dir)}.yaml`);
     writeFileSync(cfg, [
       'summary_interval_seconds: 0',
-      'kafka:',
-      `  brokers: [${kafka.brokers.map((b) => JSON.stringify(b)).join(', ')}]`,
-      '  topic: csv-kill',
-      '  create_topics: false',
-      '  state_topic: ""',
-      '  session_timeout_ms: 6000',
+      ...kafkaSectionYaml(kafka, 'csv-kill'),
       'outputs:',
       `  - { type: csv, name: kill-test, directory: ${JSON.stringify(dir)}, fields: [sequence_num, bytes, src_addr], late_seconds: 0, rotate: { seconds: 1, bytes: 65536 } }`,
     ].join('\n'));

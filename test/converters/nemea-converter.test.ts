@@ -13,7 +13,7 @@ import { newFlowRecord } from '../../src/canonical/flow-record';
 import { parseConfig } from '../../src/config/config';
 import { startGateway, type RunningGateway } from '../../src/runtime/assemble';
 import { NemeaOutput } from '../../src/outputs/nemea/nemea-output';
-import { startKafkaMock, type KafkaMock } from '../support/kafka-broker';
+import { kafkaSectionYaml, startKafkaMock, type KafkaMock } from '../support/kafka-broker';
 import { LogSink, decodeWithCli, listenPort, replayFixtures, sleep, waitFor } from '../support/gateway-harness';
 import { readTrapFiles, TrapTestClient, type DecodedRecord } from '../support/trap-client';
 
@@ -56,17 +56,6 @@ function nemea(g: RunningGateway, i: number): NemeaOutput {
   return o;
 }
 
-function kafkaYaml(kafka: KafkaMock, topic: string): string[] {
-  return [
-    'kafka:',
-    `  brokers: [${kafka.brokers.map((b) => JSON.stringify(b)).join(', ')}]`,
-    '  create_topics: false',
-    '  state_topic: ""',
-    `  topic: ${topic}`,
-    '  session_timeout_ms: 6000',
-  ];
-}
-
 describe('nemea converter (gateway → Kafka → TRAP output interface → independent client)', function () {
   this.timeout(240_000);
   let kafka: KafkaMock;
@@ -89,7 +78,7 @@ describe('nemea converter (gateway → Kafka → TRAP output interface → indep
     const yaml = [
       'listeners: [{ listen: "127.0.0.1:0", protocol: auto }]',
       'summary_interval_seconds: 0',
-      ...kafkaYaml(kafka, 'nemea-flows'),
+      ...kafkaSectionYaml(kafka, 'nemea-flows'),
       'outputs:',
       '  - { type: nemea, name: tcp, listen: "tcp:127.0.0.1:0", flush_ms: 50 }',
       `  - { type: nemea, name: unix, listen: "unix:e2e", socket_dir: ${JSON.stringify(dir)}, flush_ms: 50 }`,
@@ -137,7 +126,7 @@ describe('nemea converter (gateway → Kafka → TRAP output interface → indep
     const yaml = [
       'listeners: [{ listen: "127.0.0.1:0", protocol: auto }]',
       'summary_interval_seconds: 0',
-      ...kafkaYaml(kafka, 'nemea-reconnect'),
+      ...kafkaSectionYaml(kafka, 'nemea-reconnect'),
       'outputs:',
       '  - { type: nemea, name: rc, listen: "tcp:127.0.0.1:0", flush_ms: 20 }',
     ].join('\n');
@@ -175,7 +164,7 @@ describe('nemea converter (gateway → Kafka → TRAP output interface → indep
     const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-nemea-wait-'));
     const yaml = [
       'summary_interval_seconds: 0',
-      ...kafkaYaml(kafka, 'nemea-wait'),
+      ...kafkaSectionYaml(kafka, 'nemea-wait'),
       'outputs:',
       // A UNIX socket: its small kernel buffers make the stall reach the output's queue soon.
       `  - { type: nemea, name: w, listen: "unix:wait", socket_dir: ${JSON.stringify(dir)}, flush_ms: 20, slow_client: wait, queue_bytes: 65536 }`,

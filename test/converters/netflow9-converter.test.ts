@@ -26,7 +26,7 @@ import { parseConfig } from '../../src/config/config';
 import { startGateway, type RunningGateway } from '../../src/runtime/assemble';
 import { ipToText, textToIp } from '../../src/util/ip';
 import { freeUdpPort, nfcapdFiles, nfdumpExporters, nfdumpJson, startCapture, startNfcapd, udpSocketState, type Running } from '../support/collectors';
-import { startKafkaMock, type KafkaMock } from '../support/kafka-broker';
+import { kafkaSectionYaml, startKafkaMock, type KafkaMock } from '../support/kafka-broker';
 import { CLI, LogSink, decodeWithCli, listenPort, metricSum, replayFixtures, scrapeMetrics, waitFor } from '../support/gateway-harness';
 import { StrictNetflow9Checker } from '../support/netflow9-strict';
 import { requireTool } from '../support/tools';
@@ -123,12 +123,7 @@ describe('netflow9 output (gateway → Kafka → NetFlow v9 → nfcapd; tshark; 
       'listeners: [{ listen: "127.0.0.1:0", protocol: auto }]',
       'summary_interval_seconds: 0',
       'metrics: { listen: "127.0.0.1:0" }',
-      'kafka:',
-      `  brokers: [${kafka.brokers.map((b) => JSON.stringify(b)).join(', ')}]`,
-      '  create_topics: false',
-      '  state_topic: ""',
-      '  topic: nf9-flows',
-      '  session_timeout_ms: 6000',
+      ...kafkaSectionYaml(kafka, 'nf9-flows'),
       'outputs:',
       `  - { type: netflow9, targets: ["127.0.0.1:${port4}", "[::1]:${port6}"], flush_ms: 100, template_refresh: { packets: 20, seconds: 60 }, rate_limit: 500 }`,
     ].join('\n');

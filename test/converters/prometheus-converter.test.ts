@@ -18,7 +18,7 @@ import { PrefixSet } from '../../src/outputs/prefix';
 import { PrometheusOutput } from '../../src/outputs/prometheus/prometheus-output';
 import { startGateway, type RunningGateway } from '../../src/runtime/assemble';
 import { textToIp } from '../../src/util/ip';
-import { startKafkaMock, type KafkaMock } from '../support/kafka-broker';
+import { kafkaSectionYaml, startKafkaMock, type KafkaMock } from '../support/kafka-broker';
 import { FLOW_FIXTURES, LogSink, decodeWithCli, listenPort, metricSum, replayFixtures, scrapeMetrics, waitFor } from '../support/gateway-harness';
 import { prng } from '../support/prng';
 
@@ -94,12 +94,7 @@ describe('prometheus converter (gateway → Kafka → flow counters on /metrics)
     const yaml = [
       'listeners: [{ listen: "127.0.0.1:0", protocol: auto }]',
       'summary_interval_seconds: 0',
-      'kafka:',
-      `  brokers: [${kafka.brokers.map((b) => JSON.stringify(b)).join(', ')}]`,
-      '  create_topics: false',
-      '  state_topic: ""',
-      `  topic: ${TOPIC}`,
-      '  session_timeout_ms: 6000',
+      ...kafkaSectionYaml(kafka, TOPIC),
       'outputs:',
       `  - { type: prometheus, listen: "127.0.0.1:0", labels: [exporter, src_as, dst_as, proto], direction_by: { local_prefixes: ${JSON.stringify(LOCAL)} }, as_names: ${JSON.stringify(asNames)}, max_series: 10000 }`,
     ].join('\n');
@@ -170,12 +165,7 @@ describe('prometheus converter (gateway → Kafka → flow counters on /metrics)
     const MAX = 1000;
     const yaml = [
       'summary_interval_seconds: 0',
-      'kafka:',
-      `  brokers: [${kafka.brokers.map((b) => JSON.stringify(b)).join(', ')}]`,
-      '  create_topics: false',
-      '  state_topic: ""',
-      '  topic: prom-cap',
-      '  session_timeout_ms: 6000',
+      ...kafkaSectionYaml(kafka, 'prom-cap'),
       'outputs:',
       `  - { type: prometheus, name: cap, listen: "127.0.0.1:0", labels: [src_as, dst_as], direction_by: { local_as: 64512 }, max_series: ${MAX} }`,
     ].join('\n');

@@ -16,7 +16,7 @@ import { parseConfig } from '../../src/config/config';
 import { CryptoPan } from '../../src/outputs/reduce/crypto-pan';
 import { startGateway, type RunningGateway } from '../../src/runtime/assemble';
 import { ipToText, textToIp } from '../../src/util/ip';
-import { startKafkaMock, type KafkaMock } from '../support/kafka-broker';
+import { kafkaSectionYaml, startKafkaMock, type KafkaMock } from '../support/kafka-broker';
 import { readTopic } from '../support/kcat';
 import { decodeWithProtoc, type ProtocFlow } from '../support/protoc';
 import { FLOW_FIXTURES, LogSink, decodeWithCli, listenPort, replayFixtures, waitFor } from '../support/gateway-harness';
@@ -73,12 +73,7 @@ describe('reduce converter (gateway → Kafka → reduced, anonymised topic)', f
     const yaml = [
       'listeners: [{ listen: "127.0.0.1:0", protocol: auto }]',
       'summary_interval_seconds: 0',
-      'kafka:',
-      `  brokers: [${kafka.brokers.map((b) => JSON.stringify(b)).join(', ')}]`,
-      '  create_topics: false',
-      '  state_topic: ""',
-      '  topic: reduce-flows',
-      '  session_timeout_ms: 6000',
+      ...kafkaSectionYaml(kafka, 'reduce-flows'),
       'outputs:',
       `  - { type: reduce, topic: flows-reduced, keep: [${KEEP.join(', ')}], anonymize: { src_addr: prefix-preserving, dst_addr: prefix-preserving, key_file: ${JSON.stringify(path.join(dir, 'a.key'))} } }`,
       `  - { type: reduce, name: reduce-b, from_topic: reduce-flows, topic: flows-reduced-b, keep: [${KEEP.join(', ')}], anonymize: { src_addr: prefix-preserving, dst_addr: prefix-preserving, key_file: ${JSON.stringify(path.join(dir, 'b.key'))} } }`,

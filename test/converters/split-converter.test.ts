@@ -20,7 +20,7 @@ import { recordsOf } from '../../src/converters/message-records';
 import { SplitOutput } from '../../src/outputs/split/split-output';
 import { startGateway, type RunningGateway } from '../../src/runtime/assemble';
 import { textToIp } from '../../src/util/ip';
-import { startKafkaMock, type KafkaMock } from '../support/kafka-broker';
+import { kafkaSectionYaml, startKafkaMock, type KafkaMock } from '../support/kafka-broker';
 import { readTopic, type KafkaRecord } from '../support/kcat';
 import { decodeWithProtoc, protocFlowToComparable, pickComparable } from '../support/protoc';
 import { CLI, FLOW_FIXTURES, LogSink, decodeWithCli, listenPort, metricSum, replayFixtures, sleep, waitFor } from '../support/gateway-harness';
@@ -78,13 +78,7 @@ describe('split converter (gateway → Kafka → per-customer topics)', function
     const yaml = [
       'listeners: [{ listen: "127.0.0.1:0", protocol: auto }]',
       'summary_interval_seconds: 0',
-      'kafka:',
-      `  brokers: [${kafka.brokers.map((b) => JSON.stringify(b)).join(', ')}]`,
-      '  create_topics: false',
-      '  state_topic: ""',
-      '  topic: split-flows',
-      '  framing: raw',
-      '  session_timeout_ms: 6000',
+      ...kafkaSectionYaml(kafka, 'split-flows', ['  framing: raw']),
       'outputs:',
       '  - type: split',
       '    rules:',
@@ -136,14 +130,7 @@ describe('split converter (gateway → Kafka → per-customer topics)', function
     const cfg = path.join(dir, 'split.yaml');
     writeFileSync(cfg, [
       'summary_interval_seconds: 0',
-      'kafka:',
-      `  brokers: [${kafka.brokers.map((b) => JSON.stringify(b)).join(', ')}]`,
-      '  topic: split-in',
-      '  create_topics: false',
-      '  state_topic: ""',
-      '  framing: delimited',
-      '  key: five-tuple',
-      '  session_timeout_ms: 6000',
+      ...kafkaSectionYaml(kafka, 'split-in', ['  framing: delimited', '  key: five-tuple']),
       'outputs:',
       '  - type: split',
       '    name: restart',

@@ -329,3 +329,20 @@ export async function startKafkaMock(opts: KafkaMockOptions = {}): Promise<Kafka
     },
   };
 }
+
+/**
+ * The `kafka:` section of a test config for this mock: no topic creation (the mock refuses it),
+ * no state topic, and a short session timeout so a restarted consumer rejoins quickly. `extra`
+ * lines (indented two spaces, e.g. '  framing: raw') go at the end of the section.
+ */
+export function kafkaSectionYaml(kafka: KafkaMock, topic: string, extra: readonly string[] = []): string[] {
+  return [
+    'kafka:',
+    `  brokers: [${kafka.brokers.map((b) => JSON.stringify(b)).join(', ')}]`,
+    '  create_topics: false',
+    '  state_topic: ""',
+    `  topic: ${topic}`,
+    '  session_timeout_ms: 6000',
+    ...extra,
+  ];
+}

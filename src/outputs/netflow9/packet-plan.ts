@@ -11,6 +11,7 @@ export interface PacketPlan {
   ipv6: CompiledTemplate;
   samplerOptionsId: number;
   defaultOptionsId: number;
+  /** Bodies of the template flowset (id 0) and of the two options template flowsets (id 1). */
   templateSet: Buffer;
   samplerOptionsSet: Buffer;
   defaultOptionsSet: Buffer;

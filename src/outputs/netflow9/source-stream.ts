@@ -3,10 +3,10 @@
 // collector already knows, and the packet being filled.
 
 import type { FlowRecord } from '../../canonical/flow-record';
-import type { CompiledTemplate } from './compiled-template';
 import { DatagramBuilder } from './datagram-builder';
 import type { RecordContext } from './field-writers';
 import { DEFAULT_RECORD_LENGTH, SAMPLER_RECORD_LENGTH, writeDefaultRecord, writeSamplerRecord } from './options-templates';
+import type { PacketPlan } from './packet-plan';
 import { UptimeBase } from './uptime-base';
 
 export type SkipReason = 'no_ip_address' | 'mixed_address_families' | 'time_out_of_range' | 'sampling_rate_out_of_range' | 'record_too_large';
@@ -28,15 +28,7 @@ export interface PacketToken {
 }
 
 /** What every stream of one output shares. */
-export interface StreamShared {
-  ipv4: CompiledTemplate;
-  ipv6: CompiledTemplate;
-  samplerOptionsId: number;
-  defaultOptionsId: number;
-  /** Bodies of the template flowset (id 0) and of the two options template flowsets (id 1). */
-  templateSet: Buffer;
-  samplerOptionsSet: Buffer;
-  defaultOptionsSet: Buffer;
+export interface StreamShared extends PacketPlan {
   mtu: number;
   refreshPackets: number;
   refreshMs: number;
