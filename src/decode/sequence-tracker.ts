@@ -26,6 +26,16 @@ export class DomainSequenceTracker {
   reset(exporterKey: string, domain: number): void {
     this.next.delete(exporterKey, domain);
   }
+
+  /** (exporter, domain, next expected) of every stream, for the saved state. */
+  snapshot(): Array<[string, number, number]> {
+    return [...this.next.entries()];
+  }
+
+  /** Sets the number the next message of (exporter, domain) should carry (state restore). */
+  expect(exporterKey: string, domain: number, next: number): void {
+    this.next.set(exporterKey, domain, next >>> 0);
+  }
 }
 
 export class SequenceTracker {
@@ -51,4 +61,23 @@ export class SequenceTracker {
   get size(): number {
     return this.next.size;
   }
+
+  /** (stream, next expected) of every stream, for the saved state. */
+  snapshot(): Array<[string, number]> {
+    return [...this.next.entries()];
+  }
+
+  /** Sets the number the next message of `stream` should carry (state restore). */
+  expect(stream: string, next: number): void {
+    this.next.set(stream, next >>> 0);
+  }
+}
+
+/**
+ * The exporter ("address|port") a SequenceTracker stream belongs to. Stream names are
+ * "kind|address|port|..." (netflow5.ts, sflow.ts); addresses never contain '|'.
+ */
+export function streamExporter(stream: string): string | undefined {
+  const parts = stream.split('|', 3);
+  return parts.length === 3 ? `${parts[1]}|${parts[2]}` : undefined;
 }
