@@ -69,6 +69,9 @@
  *    replicated log would keep them). Tests that count records across a kill must read what
  *    the old broker held before it dies (test/hardening/restarts.test.ts shows how).
  *  - Without `ports` the ports are ephemeral (nothing is rewritten).
+ *  - failRequests(0, n, 19) makes the next n Produce requests fail with NOT_ENOUGH_REPLICAS
+ *    (retriable; nothing appended) while consumers still fetch: a test can stop the log from
+ *    growing, read all of it, and only then kill the broker.
  *
  * Timing on this 2-core machine: compile the launcher ~0.1 s (once per source hash, cached in
  * dist/test-tools/kafka-mock/), start with 3 brokers and 7 topics ~10 ms — but now and then
@@ -128,6 +131,9 @@ export interface KafkaMock {
   /** Brings every broker (or broker `id`) back on the same ports. */
   up(id?: number): Promise<void>;
   createTopic(name: string, partitions: number): Promise<void>;
+  /** The next `count` requests of Kafka API `apiKey` (0 = Produce) fail with error `code`
+   * (e.g. 19 NOT_ENOUGH_REPLICAS: nothing is appended); other APIs (Fetch) keep working. */
+  failRequests(apiKey: number, count: number, code: number): Promise<void>;
   /** SIGKILL, like a crashed broker: no orderly shutdown, the in-memory log is lost. Resolves
    * once the process is gone (its ports are free for a new mock). Idempotent. */
   kill(): Promise<void>;
@@ -349,6 +355,12 @@ export async function startKafkaMock(opts: KafkaMockOptions = {}): Promise<Kafka
     // async: a bad argument rejects like every other failure instead of throwing synchronously.
     down: async (id) => command(`down${brokerArg(id)}`),
     up: async (id) => command(`up${brokerArg(id)}`),
+    failRequests: async (apiKey, count, code) => {
+      for (const [what, v, max] of [['api key', apiKey, 32767], ['count', count, 100_000], ['error code', code, 32767]] as const) {
+        if (!Number.isInteger(v) || v < 0 || v > max) throw new Error(`kafka mock: invalid ${what} ${v}`);
+      }
+      return command(`errors ${apiKey} ${count} ${code}`);
+    },
     createTopic: async (name, partitions) => {
       validateTopic(name, partitions);
       return command(`topic ${name} ${partitions}`);

@@ -24,6 +24,9 @@
  *                              new connections; the listening ports stay the same
  *   up [ID]                    accept connections again
  *   topic NAME PARTITIONS      create a topic (replication factor min(3, N_BROKERS))
+ *   errors API_KEY COUNT ERR   the next COUNT requests of that API (0 = Produce) fail with
+ *                              error code ERR, e.g. "errors 0 100000 19": every Produce gets
+ *                              NOT_ENOUGH_REPLICAS and appends nothing, while fetches work
  *   quit                       destroy the cluster and exit 0
  *
  * EOF on stdin and SIGTERM/SIGINT exit 0 as well: stdin is a pipe from the test process,
@@ -178,6 +181,27 @@ static void create_topic(rd_kafka_mock_cluster_t *mc, int brokers, const char *n
                 reply("OK\n", NULL);
 }
 
+static void push_errors(rd_kafka_mock_cluster_t *mc, const char *api, const char *count, const char *code) {
+        int a, n, e, i;
+        rd_kafka_resp_err_t *errs;
+        if (!api || !count || !code || parse_int(api, &a) || a > 32767 || parse_int(count, &n) || n < 1 ||
+            parse_int(code, &e)) {
+                reply("ERR usage: errors API_KEY COUNT ERR%s\n", "");
+                return;
+        }
+        errs = calloc((size_t)n, sizeof(*errs));
+        if (!errs) {
+                reply("ERR out of memory%s\n", "");
+                return;
+        }
+        for (i = 0; i < n; i++)
+                errs[i] = (rd_kafka_resp_err_t)e;
+        /* Copied into the mock's own error stack under its lock: effective on return. */
+        rd_kafka_mock_push_request_errors_array(mc, (int16_t)a, (size_t)n, errs);
+        free(errs);
+        reply("OK\n", NULL);
+}
+
 int main(int argc, char **argv) {
         char errstr[512];
         char line[1024];
@@ -267,18 +291,22 @@ int main(int argc, char **argv) {
                 char *cmd;
                 char *a1;
                 char *a2;
+                char *a3;
                 line[strcspn(line, "\r\n")] = '\0';
                 cmd = strtok_r(line, " \t", &save);
                 if (!cmd)
                         continue;
                 a1 = strtok_r(NULL, " \t", &save);
                 a2 = strtok_r(NULL, " \t", &save);
+                a3 = strtok_r(NULL, " \t", &save);
                 if (!strcmp(cmd, "down"))
                         set_state(mc, brokers, a1, 0);
                 else if (!strcmp(cmd, "up"))
                         set_state(mc, brokers, a1, 1);
                 else if (!strcmp(cmd, "topic"))
                         create_topic(mc, brokers, a1, a2);
+                else if (!strcmp(cmd, "errors"))
+                        push_errors(mc, a1, a2, a3);
                 else if (!strcmp(cmd, "quit")) {
                         reply("OK\n", NULL);
                         break;
