@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DatagramDecoder } from '../../src/decode/datagram-decoder';
 import { FileStateStore } from '../../src/state/file-state-store';
-import { exporterStates, parseExporterState, restoreStates } from '../../src/state/state-snapshot';
+import type { Kafka } from 'kafkajs';
+import type { Bus, BusMessage } from '../../src/bus/bus';
+import { exporterStates, parseExporterState, restoreStates, type ExporterState } from '../../src/state/state-snapshot';
 import { StateKeeper } from '../../src/state/state-keeper';
 import { makeExporter } from '../../src/util/ip';
 import { readCaptureFile } from '../../src/pcap/reader';
@@ -141,5 +143,28 @@ describe('sequence numbers across a restart (saved at shutdown, used once)', () 
     expect(withSeq[0].sequences?.streams.length).to.equal(1);
     expect(parseExporterState({ ...withSeq[0], sequences: { streams: [['x', -1]], netflow9: [], ipfix: [] } })).to.equal('malformed sequences entry');
     expect(parseExporterState(JSON.parse(JSON.stringify(withSeq[0])))).to.be.an('object');
+  });
+});
+
+describe('sequence numbers in the Kafka state topic', () => {
+  it('the final save publishes every exporter with its sequence numbers; a periodic one publishes none', () => {
+    const cap = readCaptureFile(path.join(FIXTURES, 'softflowd-v9.pcap'));
+    const dec = new DatagramDecoder();
+    for (const d of cap.datagrams) dec.decode(d.payload, makeExporter(d.srcAddr, d.srcPort), d.timestampUs);
+    const sent: BusMessage[] = [];
+    const bus: Bus = { publish: (_t, m) => void sent.push(...m), stats: () => ({ accepted: 0, published: 0, dropped: {}, buffered: 0 }), close: async () => undefined };
+    const NO_LOG = { debug() {}, info() {}, warn() {}, error() {} };
+    const keeper = new StateKeeper(dec.state, { kafka: { client: {} as Kafka, bus, topic: 'st', groupPrefix: 'g', loadTimeoutMs: 1 } }, NO_LOG);
+    keeper.save(Date.now());
+    const docs = (): ExporterState[] => sent.splice(0).map((m) => JSON.parse(m.value.toString()) as ExporterState);
+    const periodic = docs();
+    expect(periodic.length).to.be.greaterThan(0);
+    expect(periodic.every((d) => d.sequences === undefined)).to.equal(true);
+    keeper.save(Date.now());
+    expect(docs(), 'unchanged definitions are not published again').to.deep.equal([]);
+    keeper.save(Date.now(), true);
+    const final = docs();
+    expect(final.length).to.equal(periodic.length);
+    expect(final.every((d) => (d.sequences?.netflow9.length ?? 0) > 0)).to.equal(true);
   });
 });
