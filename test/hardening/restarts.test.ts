@@ -40,7 +40,8 @@ import {
 const V5 = path.join(FIXTURES, 'softflowd-v5.pcap');
 const IPFIX = path.join(FIXTURES, 'pmacct-ipfix-sampled.pcap');
 const TOPIC = 'flows';
-const TOPICS: KafkaMockTopic[] = [{ name: TOPIC, partitions: 4 }];
+const STATE_TOPIC = 'gw-state';
+const TOPICS: KafkaMockTopic[] = [{ name: TOPIC, partitions: 4 }, { name: STATE_TOPIC, partitions: 1 }];
 const NOT_ENOUGH_REPLICAS = 19;
 const PRODUCE_API = 0;
 
@@ -115,13 +116,13 @@ function gatewayConfig(dir: string, yaml: string): string {
   return file;
 }
 
-function kafkaSection(kafka: KafkaMock, extra: string[]): string[] {
+function kafkaSection(kafka: KafkaMock, extra: string[], stateTopic = ''): string[] {
   return [
     'kafka:',
     `  brokers: [${kafka.brokers.map((b) => JSON.stringify(b)).join(', ')}]`,
     `  topic: ${TOPIC}`,
     '  create_topics: false',
-    '  state_topic: ""',
+    `  state_topic: ${JSON.stringify(stateTopic)}`,
     '  linger_ms: 5',
     '  timeout_ms: 10000',
     ...extra.map((l) => `  ${l}`),
@@ -218,62 +219,67 @@ describe('hardening: restarts under load (issue 7, line 4)', function () {
     });
   }
 
-  it('gateway SIGTERM\'d and restarted under load: on the topic + sequence gaps = records sent; templates come back', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-gateway-restart-'));
-    const kafka = await mock();
-    const port = await freeUdpPort();
-    const cfg = gatewayConfig(dir, [
-      `listeners: [{ listen: "127.0.0.1:${port}", protocol: auto }]`,
-      'summary_interval_seconds: 0',
-      'metrics: { listen: "127.0.0.1:0" }',
-      'state: { directory: ./state }',
-      ...kafkaSection(kafka, []),
-    ].join('\n'));
-    const g1 = await startGatewayProcess(cfg, dir);
-    // v5 ~5,600 records/s for ~11 s, IPFIX alongside; the SIGTERM comes after ~2 s.
-    const loops = 140;
-    const ipfixLoops = 20;
-    const v5 = startReplayProcess(V5, port, loops, 400, dir);
-    const ipfix = startReplayProcess(IPFIX, port, ipfixLoops, 100, dir);
-    const before = await until(g1, (s) => s.decodedV5 >= 10_000, 60_000, '10000 v5 records decoded before the SIGTERM');
-    expect(await sigterm(g1)).to.equal(0);
-    const s1 = lastSummary(g1);
-    // Zero loss inside the process: everything decoded was delivered before it exited.
-    expect(s1.records, 'decoded = published at shutdown').to.equal(s1.published);
-    expect(s1.dropped, 'nothing dropped at shutdown (dropped{reason="shutdown"} = 0)').to.deep.equal({});
-    // Gaps are never negative, so an unchanged total means the v5 count scraped is final too.
-    expect(s1.sequence_gaps, 'no gap appeared after the last scrape').to.equal(before.gaps);
-    const templates = s1.templates as number;
-    expect(templates).to.be.greaterThan(0);
-    // What run 1 delivered: exactly its published records are on the topic now.
-    const run1 = countRecords(await readTopic(kafka.bootstrap, TOPIC, { minRecords: s1.published as number, timeoutMs: 60_000 }));
-    expect(run1.messages).to.equal(s1.published);
-    const run1V5 = run1.byType.get(FlowType.NETFLOW_V5) ?? 0;
+  for (const where of ['state file', 'state topic'] as const) {
+    it(`gateway SIGTERM'd and restarted under load (${where}): on the topic + sequence gaps = records sent; templates come back`, async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-gateway-restart-'));
+      const kafka = await mock();
+      const port = await freeUdpPort();
+      const cfg = gatewayConfig(dir, [
+        `listeners: [{ listen: "127.0.0.1:${port}", protocol: auto }]`,
+        'summary_interval_seconds: 0',
+        'metrics: { listen: "127.0.0.1:0" }',
+        ...(where === 'state file' ? ['state: { directory: ./state }'] : []),
+        ...kafkaSection(kafka, [], where === 'state topic' ? STATE_TOPIC : ''),
+      ].join('\n'));
+      const g1 = await startGatewayProcess(cfg, dir);
+      // v5 ~5,600 records/s for ~15 s, IPFIX alongside; the SIGTERM comes after ~2 s, and the
+      // restart (with the state topic: a consumer group join, ~3 s) well before the end.
+      const loops = 200;
+      const ipfixLoops = 30;
+      const v5 = startReplayProcess(V5, port, loops, 400, dir);
+      const ipfix = startReplayProcess(IPFIX, port, ipfixLoops, 100, dir);
+      const before = await until(g1, (s) => s.decodedV5 >= 10_000, 60_000, '10000 v5 records decoded before the SIGTERM');
+      expect(await sigterm(g1)).to.equal(0);
+      const s1 = lastSummary(g1);
+      // Zero loss inside the process: everything decoded was delivered before it exited.
+      expect(s1.records, 'decoded = published at shutdown').to.equal(s1.published);
+      expect(s1.dropped, 'nothing dropped at shutdown (dropped{reason="shutdown"} = 0)').to.deep.equal({});
+      // Gaps are never negative, so an unchanged total means the v5 count scraped is final too.
+      expect(s1.sequence_gaps, 'no gap appeared after the last scrape').to.equal(before.gaps);
+      const templates = s1.templates as number;
+      expect(templates).to.be.greaterThan(0);
+      // What run 1 delivered: exactly its published records are on the topic now.
+      const run1 = countRecords(await readTopic(kafka.bootstrap, TOPIC, { minRecords: s1.published as number, timeoutMs: 60_000 }));
+      expect(run1.messages).to.equal(s1.published);
+      const run1V5 = run1.byType.get(FlowType.NETFLOW_V5) ?? 0;
 
-    const g2 = await startGatewayProcess(cfg, dir);
-    expect(v5.exited() || ipfix.exited(), 'the senders still run when the gateway is back').to.equal(false);
-    expect(jsonLines(g2).some((l) => l.msg === 'state: restored templates and sampling state' && l.templates === templates)).to.equal(true);
-    const sentV5 = await v5.summary;
-    const sentIpfix = await ipfix.summary;
-    expect(sentV5.loops_completed).to.equal(loops);
-    expect(sentIpfix.loops_completed).to.equal(ipfixLoops);
-    const emitted = loops * v5PerPass;
-    const end = await until(g2, (s) => run1V5 + s.decodedV5 + before.gapsV5 + s.gapsV5 >= emitted && s.buffered === 0 && s.published === s.decoded,
-      60_000, `the v5 ledger to close (${emitted} emitted, ${run1V5} delivered by run 1) and everything decoded published`);
-    expect(await sigterm(g2)).to.equal(0);
-    const s2 = lastSummary(g2);
-    expect(s2.errors, 'after the restart nothing waited for a template or failed').to.deep.equal({});
-    expect(s2.records).to.equal(s2.published);
-    expect(s2.dropped).to.deep.equal({});
+      const g2 = await startGatewayProcess(cfg, dir);
+      expect(v5.exited() || ipfix.exited(), 'the senders still run when the gateway is back').to.equal(false);
+      expect(jsonLines(g2).some((l) => l.msg === 'state: restored templates and sampling state' && l.templates === templates)).to.equal(true);
+      expect(jsonLines(g2).some((l) => String(l.msg).startsWith('state: sequence numbers from the last shutdown restored') && (l.sequence_streams as number) > 0),
+        'sequence numbers restored').to.equal(true);
+      const sentV5 = await v5.summary;
+      const sentIpfix = await ipfix.summary;
+      expect(sentV5.loops_completed).to.equal(loops);
+      expect(sentIpfix.loops_completed).to.equal(ipfixLoops);
+      const emitted = loops * v5PerPass;
+      const end = await until(g2, (s) => run1V5 + s.decodedV5 + before.gapsV5 + s.gapsV5 >= emitted && s.buffered === 0 && s.published === s.decoded,
+        60_000, `the v5 ledger to close (${emitted} emitted, ${run1V5} delivered by run 1) and everything decoded published`);
+      expect(await sigterm(g2)).to.equal(0);
+      const s2 = lastSummary(g2);
+      expect(s2.errors, 'after the restart nothing waited for a template or failed').to.deep.equal({});
+      expect(s2.records).to.equal(s2.published);
+      expect(s2.dropped).to.deep.equal({});
 
-    const topic = countRecords(await readTopic(kafka.bootstrap, TOPIC, { minRecords: (s1.published as number) + (s2.published as number), timeoutMs: 60_000 }));
-    const onTopicV5 = topic.byType.get(FlowType.NETFLOW_V5) ?? 0;
-    const gapsV5 = before.gapsV5 + end.gapsV5;
-    report.push(`gateway restart (v5 ledger): emitted ${emitted}, on the topic ${onTopicV5} (run 1 ${run1V5}, run 2 ${end.decodedV5}), ` +
-      `sequence gaps ${gapsV5} (run 1 ${before.gapsV5}; run 2, across the restart and after, ${end.gapsV5}); dropped run 1 ${JSON.stringify(s1.dropped)}, run 2 ${JSON.stringify(s2.dropped)}; ` +
-      `repeats ${topic.messages - topic.distinct.size}; IPFIX records on the topic ${topic.byType.get(FlowType.IPFIX) ?? 0}, templates restored ${templates}, run 2 decode errors ${JSON.stringify(s2.errors)}`);
-    expect(topic.messages, 'no record twice').to.equal(topic.distinct.size);
-    expect(end.gapsV5, 'the restart shows as a gap').to.be.greaterThan(0);
-    expect(onTopicV5 + gapsV5, 'v5 records on the topic + records the gaps account for = records sent').to.equal(emitted);
-  });
+      const topic = countRecords(await readTopic(kafka.bootstrap, TOPIC, { minRecords: (s1.published as number) + (s2.published as number), timeoutMs: 60_000 }));
+      const onTopicV5 = topic.byType.get(FlowType.NETFLOW_V5) ?? 0;
+      const gapsV5 = before.gapsV5 + end.gapsV5;
+      report.push(`gateway restart, ${where} (v5 ledger): emitted ${emitted}, on the topic ${onTopicV5} (run 1 ${run1V5}, run 2 ${end.decodedV5}), ` +
+        `sequence gaps ${gapsV5} (run 1 ${before.gapsV5}; run 2, across the restart and after, ${end.gapsV5}); dropped run 1 ${JSON.stringify(s1.dropped)}, run 2 ${JSON.stringify(s2.dropped)}; ` +
+        `repeats ${topic.messages - topic.distinct.size}; IPFIX records on the topic ${topic.byType.get(FlowType.IPFIX) ?? 0}, templates restored ${templates}, run 2 decode errors ${JSON.stringify(s2.errors)}`);
+      expect(topic.messages, 'no record twice').to.equal(topic.distinct.size);
+      expect(end.gapsV5, 'the restart shows as a gap').to.be.greaterThan(0);
+      expect(onTopicV5 + gapsV5, 'v5 records on the topic + records the gaps account for = records sent').to.equal(emitted);
+    });
+  }
 });
