@@ -168,3 +168,25 @@ describe('sequence numbers in the Kafka state topic', () => {
     expect(final.every((d) => (d.sequences?.netflow9.length ?? 0) > 0)).to.equal(true);
   });
 });
+
+describe('restored sequence numbers of streams that do not come back', () => {
+  it('are not saved again at the next shutdown', async () => {
+    const NO_LOG = { debug() {}, info() {}, warn() {}, error() {} };
+    const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-state-'));
+    const first = new DatagramDecoder();
+    for (const file of ['softflowd-v5.pcap', 'softflowd-v9.pcap']) {
+      for (const d of readCaptureFile(path.join(FIXTURES, file)).datagrams) first.decode(d.payload, makeExporter(d.srcAddr, d.srcPort), d.timestampUs);
+    }
+    new StateKeeper(first.state, { directory: dir }, NO_LOG).save(Date.now(), true);
+    const second = new DatagramDecoder();
+    const k2 = new StateKeeper(second.state, { directory: dir }, NO_LOG);
+    await k2.restore();
+    expect(k2.counts.restoredSequences).to.equal(2);
+    // Only the v5 exporter sends again before the next shutdown.
+    const v5 = readCaptureFile(path.join(FIXTURES, 'softflowd-v5.pcap')).datagrams[0];
+    second.decode(v5.payload, makeExporter(v5.srcAddr, v5.srcPort), v5.timestampUs);
+    k2.save(Date.now(), true);
+    const docs = new FileStateStore(dir).load().docs;
+    expect(docs.map((d) => [d.sequences?.streams.length ?? 0, d.sequences?.netflow9.length ?? 0]).sort()).to.deep.equal([[0, 0], [1, 0]]);
+  });
+});
