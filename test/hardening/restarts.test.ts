@@ -168,8 +168,8 @@ describe('hardening: restarts under load (issue 7, line 4)', function () {
         ...kafkaSection(first, [`buffer_max_records: ${c.bufferRecords}`, 'batch_max_records: 500']),
       ].join('\n'));
       const g = await startGatewayProcess(cfg, dir);
-      // ~5,600 records/s for ~8 s; the broker goes away after ~2 s.
-      const loops = 100;
+      // ~5,600 records/s for ~11 s; the broker goes away after ~2 s and is back ~3-4 s later.
+      const loops = 140;
       const sender = startReplayProcess(V5, port, loops, 400, dir);
       await until(g, (s) => s.published >= 8000, 60_000, '8000 records published before the broker is stopped');
 

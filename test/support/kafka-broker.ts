@@ -68,6 +68,10 @@
  *    killed broker had acknowledged are gone with it (a real broker with acks=all and a
  *    replicated log would keep them). Tests that count records across a kill must read what
  *    the old broker held before it dies (test/hardening/restarts.test.ts shows how).
+ *  - kafkajs (the gateway's bus: test/hardening/restarts.test.ts, and the PATIENT producer in
+ *    test/kafka-harness.test.ts) reconnects to the new process by itself: same broker ids,
+ *    same addresses, its cached metadata stays valid; no producer re-creation is needed.
+ *    librdkafka clients (kcat) reconnect as well.
  *  - Without `ports` the ports are ephemeral (nothing is rewritten).
  *  - failRequests(0, n, 19) makes the next n Produce requests fail with NOT_ENOUGH_REPLICAS
  *    (retriable; nothing appended) while consumers still fetch: a test can stop the log from
