@@ -270,6 +270,39 @@ describe('Kafka test harness (librdkafka mock cluster, kcat, protoc)', function 
     expect(error?.message).to.match(/invalid topic name/);
   });
 
+  it('kill() + a new process on the same ports: clients reconnect by themselves; the old log is gone', async function () {
+    // A second cluster of its own: killing the shared one would break the other tests.
+    const topics = [{ name: 'harness-restart', partitions: 2 }];
+    const first = await startKafkaMock({ brokers: 2, topics });
+    let second: KafkaMock | undefined;
+    try {
+      const p = kafkaFor(first, PATIENT).producer({ allowAutoTopicCreation: true });
+      producers.push(p);
+      await p.connect();
+      await p.send({ topic: 'harness-restart', messages: [{ value: 'before' }] });
+      await timed('mock: SIGKILL (2 brokers)', () => first.kill());
+      expect(await tcpConnects(first.brokers[0])).to.equal('ECONNREFUSED');
+      // A send started while no broker process exists is delivered by the new one.
+      const across = p.send({ topic: 'harness-restart', messages: [{ value: 'across' }] });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      second = await timed('mock: new process on the killed one\'s ports', () => startKafkaMock({ brokers: 2, topics, ports: first.ports }));
+      expect(second.bootstrap).to.equal(first.bootstrap);
+      expect(second.pid).to.not.equal(first.pid);
+      await timed('kafkajs: send across the broker restart (retries 15)', () => across);
+      await p.send({ topic: 'harness-restart', messages: [{ value: 'after' }] });
+      const values = (await readTopic(second.bootstrap, 'harness-restart', { minRecords: 2 })).map((r) => r.value?.toString());
+      expect(values.sort()).to.deep.equal(['across', 'after']);
+      let error: Error | undefined;
+      await startKafkaMock({ brokers: 2, ports: second.ports }).catch((e: Error) => (error = e));
+      expect(error?.message, 'a port in use fails the start, naming the cause').to.match(/already in use/);
+      await startKafkaMock({ brokers: 2, ports: [1] }).catch((e: Error) => (error = e));
+      expect(error?.message).to.match(/one per broker/);
+    } finally {
+      await first.stop();
+      await second?.stop();
+    }
+  });
+
   it('createTopic() over the launcher works; kafkajs admin createTopics fails against the mock', async function () {
     const m = broker();
     await timed('mock: createTopic (launcher command)', () => m.createTopic('harness-created', 5));

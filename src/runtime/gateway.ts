@@ -127,7 +127,9 @@ export class Gateway {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     for (const l of this.listeners) await l.stop();
-    this.saveState(true);
+    // After the sockets closed: the sequence numbers saved now are where this process
+    // stopped reading, so the next start counts everything after them as a gap.
+    this.saveState(true, true);
     await this.bus.close();
     this.emitSummary();
   }
@@ -161,14 +163,14 @@ export class Gateway {
   }
 
 
-  private saveState(force: boolean): void {
+  private saveState(force: boolean, final = false): void {
     const keeper = this.parts.state;
     if (!keeper) return;
     const mark = this.stateMark();
     if (!force && mark === this.stateVersion) return;
     this.stateVersion = mark;
     const before = keeper.counts.saveErrors;
-    keeper.save();
+    keeper.save(Date.now(), final);
     if (keeper.counts.saveErrors > before) this.parts.metrics?.stateSaveError();
     else this.parts.metrics?.stateSaved();
   }

@@ -6,6 +6,8 @@
  *   after(() => kafka.stop());           // always, even when the test fails
  *   ... kafka.bootstrap ("127.0.0.1:PORT,...") to kafkajs / the gateway / kcat ...
  *   await kafka.down(); ... await kafka.up();   // outage on the same ports
+ *   await kafka.kill();                  // SIGKILL: the broker process dies, its log with it
+ *   const again = await startKafkaMock({ ports: kafka.ports, topics: [...] });  // same address
  *
  * FINDINGS (librdkafka 2.0.2 mock cluster from Debian 12, kafkajs 2.2.4, kcat 1.7.1). Those
  * about auto-creation, createTopics, the idempotent producer, gzip, first group join and
@@ -52,9 +54,28 @@
  *    outage is delivered after up(), at its next retry (measured: 0.15-0.8 s after up with
  *    retries 15, initialRetryTime 100, maxRetryTime 1000).
  *  - kcat (readTopic) while down fails after its 10 s metadata timeout.
- *  - The ports are ephemeral, chosen by the mock (librdkafka 2.0.2 has no API to fix them;
- *    test.mock.num.brokers picks them too): a broker cannot be restarted as a new process on
- *    the same address, so outage tests use down()/up() on one running mock.
+ *
+ * Broker process restart (kill()/startKafkaMock({ ports }))
+ *  - librdkafka 2.0.2 has no property or mock API to choose the listener ports (the mock binds
+ *    127.0.0.1:0 per broker; test.mock.num.brokers too). The launcher therefore defines bind()
+ *    itself and, given --ports, rewrites the mock's port-0 loopback binds to the ports asked
+ *    for, with SO_REUSEADDR (mock-cluster.c explains why this is an interposition in the
+ *    executable rather than an LD_PRELOAD shim). kill() SIGKILLs the launcher like a crashed
+ *    broker; startKafkaMock({ ports: old.ports }) starts a NEW process that listens on, and
+ *    advertises in its metadata, the same host:port pairs, so clients that knew the old one
+ *    reconnect to it without being told anything.
+ *  - The new process is an empty cluster: the mock keeps its log in memory, so records the
+ *    killed broker had acknowledged are gone with it (a real broker with acks=all and a
+ *    replicated log would keep them). Tests that count records across a kill must read what
+ *    the old broker held before it dies (test/hardening/restarts.test.ts shows how).
+ *  - kafkajs (the gateway's bus: test/hardening/restarts.test.ts, and the PATIENT producer in
+ *    test/kafka-harness.test.ts) reconnects to the new process by itself: same broker ids,
+ *    same addresses, its cached metadata stays valid; no producer re-creation is needed.
+ *    librdkafka clients (kcat) reconnect as well.
+ *  - Without `ports` the ports are ephemeral (nothing is rewritten).
+ *  - failRequests(0, n, 19) makes the next n Produce requests fail with NOT_ENOUGH_REPLICAS
+ *    (retriable; nothing appended) while consumers still fetch: a test can stop the log from
+ *    growing, read all of it, and only then kill the broker.
  *
  * Timing on this 2-core machine: compile the launcher ~0.1 s (once per source hash, cached in
  * dist/test-tools/kafka-mock/), start with 3 brokers and 7 topics ~10 ms — but now and then
@@ -96,6 +117,8 @@ export interface KafkaMockOptions {
   brokers?: number;
   /** Topics created before the bootstrap line is printed. */
   topics?: KafkaMockTopic[];
+  /** Listener port of each broker (one per broker, in id order), e.g. a killed mock's `ports`. */
+  ports?: number[];
 }
 
 export interface KafkaMock {
@@ -103,6 +126,8 @@ export interface KafkaMock {
   readonly bootstrap: string;
   /** The same entries as an array, for kafkajs' `brokers`. */
   readonly brokers: string[];
+  /** Listener port of each broker, in id order (pass to startKafkaMock({ ports }) to restart). */
+  readonly ports: number[];
   /** Pid of the launcher process (for diagnostics). */
   readonly pid: number;
   /** Takes every broker (or only broker `id`, 1-based) down: connections dropped and refused. */
@@ -110,6 +135,12 @@ export interface KafkaMock {
   /** Brings every broker (or broker `id`) back on the same ports. */
   up(id?: number): Promise<void>;
   createTopic(name: string, partitions: number): Promise<void>;
+  /** The next `count` requests of Kafka API `apiKey` (0 = Produce) fail with error `code`
+   * (e.g. 19 NOT_ENOUGH_REPLICAS: nothing is appended); other APIs (Fetch) keep working. */
+  failRequests(apiKey: number, count: number, code: number): Promise<void>;
+  /** SIGKILL, like a crashed broker: no orderly shutdown, the in-memory log is lost. Resolves
+   * once the process is gone (its ports are free for a new mock). Idempotent. */
+  kill(): Promise<void>;
   /** Kills the launcher; idempotent. Call it in after()/afterEach() unconditionally. */
   stop(): Promise<void>;
 }
@@ -184,10 +215,15 @@ export async function startKafkaMock(opts: KafkaMockOptions = {}): Promise<Kafka
   }
   const topics = opts.topics ?? [];
   for (const t of topics) validateTopic(t.name, t.partitions);
+  const ports = opts.ports ?? [];
+  if (opts.ports && (ports.length !== brokerCount || !ports.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535))) {
+    throw new Error(`kafka mock: ports ${JSON.stringify(opts.ports)} must be ${brokerCount} port number(s), one per broker`);
+  }
 
   const bin = kafkaMockBinary();
   installExitHook();
-  const child = spawn(bin, [String(brokerCount), ...topics.map((t) => `${t.name}:${t.partitions}`)], {
+  const portArgs = ports.length ? ['--ports', ports.join(',')] : [];
+  const child = spawn(bin, [...portArgs, String(brokerCount), ...topics.map((t) => `${t.name}:${t.partitions}`)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   live.add(child);
@@ -270,6 +306,11 @@ export async function startKafkaMock(opts: KafkaMockOptions = {}): Promise<Kafka
     child.kill('SIGKILL');
     throw new Error(`kafka mock: unexpected bootstrap list ${m[1]}`);
   }
+  const boundPorts = brokers.map((b) => Number(b.slice(b.lastIndexOf(':') + 1)));
+  if (ports.length && boundPorts.join(',') !== ports.join(',')) {
+    child.kill('SIGKILL');
+    throw new Error(`kafka mock: asked for ports ${ports.join(',')}, the mock listens on ${boundPorts.join(',')}`);
+  }
 
   // One command at a time: the protocol has no request ids.
   let chain: Promise<unknown> = Promise.resolve();
@@ -304,13 +345,26 @@ export async function startKafkaMock(opts: KafkaMockOptions = {}): Promise<Kafka
   }
 
   let stopping: Promise<void> | undefined;
+  const kill = async (): Promise<void> => {
+    if (!exited) child.kill('SIGKILL');
+    await exitPromise;
+    lines.close();
+  };
   return {
     bootstrap: brokers.join(','),
     brokers,
+    ports: boundPorts,
     pid: child.pid ?? -1,
+    kill,
     // async: a bad argument rejects like every other failure instead of throwing synchronously.
     down: async (id) => command(`down${brokerArg(id)}`),
     up: async (id) => command(`up${brokerArg(id)}`),
+    failRequests: async (apiKey, count, code) => {
+      for (const [what, v, max] of [['api key', apiKey, 32767], ['count', count, 100_000], ['error code', code, 32767]] as const) {
+        if (!Number.isInteger(v) || v < 0 || v > max) throw new Error(`kafka mock: invalid ${what} ${v}`);
+      }
+      return command(`errors ${apiKey} ${count} ${code}`);
+    },
     createTopic: async (name, partitions) => {
       validateTopic(name, partitions);
       return command(`topic ${name} ${partitions}`);

@@ -2,7 +2,20 @@
  * Kafka-protocol broker for flowgate's tests: librdkafka's mock cluster behind a tiny
  * line protocol, so a Node test can start a broker on 127.0.0.1 without Java or Docker.
  *
- *   mock-cluster N_BROKERS [TOPIC:PARTITIONS ...]
+ *   mock-cluster [--ports P1,P2,...] N_BROKERS [TOPIC:PARTITIONS ...]
+ *
+ * --ports puts broker i's listener on 127.0.0.1:Pi instead of an ephemeral port, so a broker
+ * killed with SIGKILL can be started again as a NEW PROCESS on the same address: clients
+ * reconnect to the bootstrap and broker addresses they already know, and the new process
+ * advertises those same host:port pairs in its metadata. librdkafka 2.0.2 has no property or
+ * mock API to choose the ports (rdkafka_mock.h: rd_kafka_mock_cluster_new(rk, N) binds
+ * 127.0.0.1:0 for each broker, test.mock.num.brokers likewise), so this file defines bind()
+ * itself: the executable's symbol interposes libc's for librdkafka's calls (the dynamic
+ * linker searches the executable first; no LD_PRELOAD, no second file). It rewrites only the
+ * mock's listener binds, i.e. AF_INET loopback with port 0, in the order the mock makes them
+ * (broker 1, 2, ...), sets SO_REUSEADDR first (the killed broker's connections may sit in
+ * TIME_WAIT on that port) and calls the real bind() from libc (dlsym RTLD_NEXT). Without
+ * --ports nothing is rewritten.
  *
  * Prints one line "BOOTSTRAP host:port,host:port,..." once the listeners are up, then
  * reads commands from stdin, one a line, and answers each with "OK" or "ERR <why>":
@@ -11,6 +24,9 @@
  *                              new connections; the listening ports stay the same
  *   up [ID]                    accept connections again
  *   topic NAME PARTITIONS      create a topic (replication factor min(3, N_BROKERS))
+ *   errors API_KEY COUNT ERR   the next COUNT requests of that API (0 = Produce) fail with
+ *                              error code ERR, e.g. "errors 0 100000 19": every Produce gets
+ *                              NOT_ENOUGH_REPLICAS and appends nothing, while fetches work
  *   quit                       destroy the cluster and exit 0
  *
  * EOF on stdin and SIGTERM/SIGINT exit 0 as well: stdin is a pipe from the test process,
@@ -19,11 +35,15 @@
  *
  * Built by test/support/kafka-broker.ts:  cc -O1 -o mock-cluster mock-cluster.c -lrdkafka
  */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -33,6 +53,48 @@
 #include <librdkafka/rdkafka_mock.h>
 
 static volatile sig_atomic_t stop_requested = 0;
+
+/* --ports: the listener port of each broker, in broker id order; next_port indexes it. */
+#define MAX_PINNED 64
+static int pinned_ports[MAX_PINNED];
+static int pinned_count = 0;
+static int next_port = 0;
+
+typedef int (*bind_fn)(int, const struct sockaddr *, socklen_t);
+
+/* Interposes libc's bind() (see the top comment). Called by librdkafka's mock thread only
+ * while the cluster is created, i.e. before main() prints BOOTSTRAP: no locking needed. */
+int bind(int fd, const struct sockaddr *addr, socklen_t len) {
+        static bind_fn real_bind = NULL;
+        struct sockaddr_in pinned;
+        if (!real_bind) {
+                real_bind = (bind_fn)dlsym(RTLD_NEXT, "bind");
+                if (!real_bind) {
+                        errno = ENOSYS;
+                        return -1;
+                }
+        }
+        if (next_port < pinned_count && addr && len >= (socklen_t)sizeof(struct sockaddr_in) &&
+            addr->sa_family == AF_INET) {
+                const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+                if (in->sin_port == 0 && in->sin_addr.s_addr == htonl(INADDR_LOOPBACK)) {
+                        int one = 1;
+                        int port = pinned_ports[next_port++];
+                        memcpy(&pinned, in, sizeof(pinned));
+                        pinned.sin_port = htons((unsigned short)port);
+                        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+                        if (real_bind(fd, (const struct sockaddr *)&pinned, sizeof(pinned)) == 0)
+                                return 0;
+                        /* librdkafka 2.0.2 then aborts in its own cleanup (an assertion in
+                         * rd_kafka_mock_cluster_destroy) without saying why: say it and exit. */
+                        fprintf(stderr, "mock-cluster: cannot listen on 127.0.0.1:%d: %s (port already in use?)\n",
+                                port, strerror(errno));
+                        fflush(stderr);
+                        _exit(3);
+                }
+        }
+        return real_bind(fd, addr, len);
+}
 
 static void on_signal(int sig) {
         (void)sig;
@@ -61,6 +123,23 @@ static int parse_int(const char *s, int *out) {
                 return -1;
         *out = (int)v;
         return 0;
+}
+
+/* "P1,P2,..." → pinned_ports; -1 on a malformed list. */
+static int parse_ports(const char *list) {
+        char buf[1024];
+        char *save = NULL;
+        char *tok;
+        if (strlen(list) >= sizeof(buf))
+                return -1;
+        strcpy(buf, list);
+        for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                int port;
+                if (pinned_count >= MAX_PINNED || parse_int(tok, &port) || port < 1 || port > 65535)
+                        return -1;
+                pinned_ports[pinned_count++] = port;
+        }
+        return pinned_count > 0 ? 0 : -1;
 }
 
 static void reply(const char *fmt, const char *detail) {
@@ -102,11 +181,33 @@ static void create_topic(rd_kafka_mock_cluster_t *mc, int brokers, const char *n
                 reply("OK\n", NULL);
 }
 
+static void push_errors(rd_kafka_mock_cluster_t *mc, const char *api, const char *count, const char *code) {
+        int a, n, e, i;
+        rd_kafka_resp_err_t *errs;
+        if (!api || !count || !code || parse_int(api, &a) || a > 32767 || parse_int(count, &n) || n < 1 ||
+            parse_int(code, &e)) {
+                reply("ERR usage: errors API_KEY COUNT ERR%s\n", "");
+                return;
+        }
+        errs = calloc((size_t)n, sizeof(*errs));
+        if (!errs) {
+                reply("ERR out of memory%s\n", "");
+                return;
+        }
+        for (i = 0; i < n; i++)
+                errs[i] = (rd_kafka_resp_err_t)e;
+        /* Copied into the mock's own error stack under its lock: effective on return. */
+        rd_kafka_mock_push_request_errors_array(mc, (int16_t)a, (size_t)n, errs);
+        free(errs);
+        reply("OK\n", NULL);
+}
+
 int main(int argc, char **argv) {
         char errstr[512];
         char line[1024];
         int brokers;
         int i;
+        int first_arg = 1;
         rd_kafka_conf_t *conf;
         rd_kafka_t *rk;
         rd_kafka_mock_cluster_t *mc;
@@ -115,8 +216,19 @@ int main(int argc, char **argv) {
 #ifdef __linux__
         prctl(PR_SET_PDEATHSIG, SIGTERM);
 #endif
-        if (argc < 2 || parse_int(argv[1], &brokers) || brokers < 1) {
-                fprintf(stderr, "usage: %s N_BROKERS [TOPIC:PARTITIONS ...]\n", argv[0]);
+        if (argc >= 3 && !strcmp(argv[1], "--ports")) {
+                if (parse_ports(argv[2])) {
+                        fprintf(stderr, "mock-cluster: bad --ports '%s' (want P1,P2,... in 1..65535)\n", argv[2]);
+                        return 2;
+                }
+                first_arg = 3;
+        }
+        if (argc < first_arg + 1 || parse_int(argv[first_arg], &brokers) || brokers < 1) {
+                fprintf(stderr, "usage: %s [--ports P1,P2,...] N_BROKERS [TOPIC:PARTITIONS ...]\n", argv[0]);
+                return 2;
+        }
+        if (pinned_count && pinned_count != brokers) {
+                fprintf(stderr, "mock-cluster: --ports names %d ports for %d brokers\n", pinned_count, brokers);
                 return 2;
         }
 
@@ -146,7 +258,7 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
-        for (i = 2; i < argc; i++) {
+        for (i = first_arg + 1; i < argc; i++) {
                 const char *spec = argv[i];
                 const char *colon = strrchr(spec, ':');
                 char name[512];
@@ -179,18 +291,22 @@ int main(int argc, char **argv) {
                 char *cmd;
                 char *a1;
                 char *a2;
+                char *a3;
                 line[strcspn(line, "\r\n")] = '\0';
                 cmd = strtok_r(line, " \t", &save);
                 if (!cmd)
                         continue;
                 a1 = strtok_r(NULL, " \t", &save);
                 a2 = strtok_r(NULL, " \t", &save);
+                a3 = strtok_r(NULL, " \t", &save);
                 if (!strcmp(cmd, "down"))
                         set_state(mc, brokers, a1, 0);
                 else if (!strcmp(cmd, "up"))
                         set_state(mc, brokers, a1, 1);
                 else if (!strcmp(cmd, "topic"))
                         create_topic(mc, brokers, a1, a2);
+                else if (!strcmp(cmd, "errors"))
+                        push_errors(mc, a1, a2, a3);
                 else if (!strcmp(cmd, "quit")) {
                         reply("OK\n", NULL);
                         break;
