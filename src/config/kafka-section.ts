@@ -1,7 +1,8 @@
 // The `kafka` section after the schema: environment overrides, secrets from the environment or
 // from files (secrets.ts), and the checks that span several keys.
 
-import { accessSync, constants } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { KafkaConfig, KafkaSaslConfig, KafkaTlsConfig } from './types';
 import type { FileKafka, FileKafkaSasl, FileKafkaTls } from './schema';
@@ -82,7 +83,36 @@ function tls(t: boolean | FileKafkaTls | undefined, env: Env, report: Report): K
     }
   }
   const { key_passphrase_env: _env, key_passphrase_file: _file, ...files } = t;
-  return { ...files, ...passphrase(t, env, report) };
+  const pass = passphrase(t, env, report);
+  if (t.key_file !== undefined) checkKeyOpens(t, pass.key_passphrase, report);
+  return { ...files, ...pass };
+}
+
+/**
+ * An encrypted key_file must come with a passphrase that opens it. Checked here so check-config
+ * says so, instead of every connection failing later with a bare "bad decrypt". Unencrypted
+ * keys are not parsed: whether the PEM is a usable key is the TLS library's business.
+ */
+function checkKeyOpens(t: FileKafkaTls, pass: string | undefined, report: Report): void {
+  let pem: string;
+  try {
+    pem = readFileSync(t.key_file as string, 'utf8');
+  } catch {
+    return; // already reported as unreadable
+  }
+  if (!pem.includes('ENCRYPTED')) return;
+  const passKey = t.key_passphrase_file !== undefined ? 'key_passphrase_file' : 'key_passphrase_env';
+  if (t.key_passphrase_env === undefined && t.key_passphrase_file === undefined) {
+    report(['kafka', 'tls', 'key_file'], `${JSON.stringify(t.key_file)} is an encrypted key; give its passphrase with key_passphrase_env or key_passphrase_file`);
+    return;
+  }
+  if (!pass) return; // the passphrase itself is missing: already reported
+  try {
+    createPrivateKey({ key: pem, passphrase: pass });
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ERR_OSSL_BAD_DECRYPT' ? 'wrong passphrase' : (e as Error).message.replace(/^error:[0-9A-F]+:[^:]*::/, '');
+    report(['kafka', 'tls', passKey], `the passphrase does not open kafka.tls.key_file ${JSON.stringify(t.key_file)} (${why})`);
+  }
 }
 
 function crossChecks(k: FileKafka, report: Report): void {
