@@ -1,6 +1,6 @@
 // One place that turns the `kafka` config section into a kafkajs client: brokers, SASL and
-// TLS (secrets were resolved from the environment or files by the config loader), compression codecs
-// and where kafkajs's own log lines go.
+// TLS (secrets were resolved from the environment or files by the config loader), compression
+// codecs and where kafkajs's own log lines go.
 
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';

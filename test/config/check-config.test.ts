@@ -143,6 +143,19 @@ describe('flowgate check-config (command line)', () => {
     }
   });
 
+  it('a converter-only config says so instead of an empty listener list', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-cc-'));
+    try {
+      const cfg = path.join(dir, 'c.yaml');
+      writeFileSync(cfg, `listeners: []\nkafka: { brokers: ["127.0.0.1:9092"] }\noutputs: [{ type: csv, directory: ${JSON.stringify(path.join(dir, 'csv'))} }]\n`);
+      const r = flowgate(['check-config', cfg]);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(lines(r.stdout)[1]).to.equal('  listeners: none (converter-only process)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('metrics.listen beyond loopback: valid, with a warning that /metrics is exposed', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-cc-'));
     try {

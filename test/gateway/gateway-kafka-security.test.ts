@@ -17,27 +17,10 @@ const PASSWORD = 'gw-password-7';
 
 type Line = Record<string, unknown>;
 
-/** Resolves when `check` holds, testing after every log line (no clock involved). */
-function capture(): { lines: Line[]; destination: { write(s: string): void }; until(check: () => boolean): Promise<void> } {
+/** A logger destination collecting the parsed JSON lines. */
+function capture(): { lines: Line[]; destination: { write(s: string): void } } {
   const lines: Line[] = [];
-  let waiters: Array<() => void> = [];
-  return {
-    lines,
-    destination: {
-      write(s: string) {
-        lines.push(JSON.parse(s) as Line);
-        const w = waiters;
-        waiters = [];
-        for (const f of w) f();
-      },
-    },
-    until(check) {
-      return new Promise((resolve) => {
-        const test = (): void => (check() ? resolve() : void waiters.push(test));
-        test();
-      });
-    },
-  };
+  return { lines, destination: { write: (s: string) => void lines.push(JSON.parse(s) as Line) } };
 }
 
 describe('gateway: Kafka security of its own clients (startGateway, as run)', () => {
@@ -74,6 +57,19 @@ describe('gateway: Kafka security of its own clients (startGateway, as run)', ()
     expect(log.lines.map((l) => l.msg)).to.include('kafka: connected');
     expect(gw.metricsAddress?.host).to.equal('127.0.0.1');
     expect(log.lines.filter((l) => l.level === 'warn')).to.deep.equal([]);
+    expect(JSON.stringify(log.lines)).to.not.include(PASSWORD);
+  });
+
+  it('a password file every user can read: the gateway runs, with a warning naming the key, file and mode', async () => {
+    const pw = path.join(dir, 'pw-644');
+    writeFileSync(pw, PASSWORD);
+    chmodSync(pw, 0o644);
+    const config = parseConfig(`listeners: [{ listen: "127.0.0.1:0" }]\n${kafkaSection(`    mechanism: plain\n    username: ${USER}\n    password_file: ${pw}`)}`, 'c.yaml', {});
+    const log = capture();
+    gw = await startGateway(config, { destination: log.destination });
+    expect(log.lines.filter((l) => l.level === 'warn').map(({ key, file, mode, msg }) => ({ key, file, mode, msg }))).to.deep.equal([
+      { key: 'kafka.sasl.password_file', file: pw, mode: '0644', msg: 'secret file is readable by every user' },
+    ]);
     expect(JSON.stringify(log.lines)).to.not.include(PASSWORD);
   });
 
