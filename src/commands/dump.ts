@@ -43,7 +43,6 @@ function count(option: string, text: string, max: number): number {
   return Number(text);
 }
 
-/** The DumpOptions a command line means, or a UsageError naming the first problem. */
 /**
  * The kafka section of `-c FILE`, loaded as `run` loads it (environment included: brokers,
  * user, secrets), so dump reaches a secured cluster exactly as the gateway does.
@@ -60,6 +59,7 @@ function configKafka(file: string, env: NodeJS.ProcessEnv): KafkaConfig {
   return config.kafka;
 }
 
+/** The DumpOptions a command line means, or a UsageError naming the first problem. */
 export function dumpOptions(o: DumpCommandOptions, env: NodeJS.ProcessEnv = process.env): DumpOptions {
   const kafka = o.config !== undefined ? configKafka(o.config, env) : undefined;
   // --brokers wins over the file (and the file's brokers already include FLOWGATE_KAFKA_BROKERS).
