@@ -20,6 +20,7 @@
 #                     the legacy collector the netflow9 output is tested against
 #   protobuf-compiler protoc, for the canonical .proto schemas
 #   librdkafka-dev, kcat  Kafka client library / CLI for the Kafka sink tests
+#   openssl           makes the throw-away CA and certificates of the TLS tests (test/support/test-pki.ts)
 set -euo pipefail
 
 PACKAGES=(
@@ -34,6 +35,7 @@ PACKAGES=(
   kcat
   gcc
   libc6-dev
+  openssl
 )
 # A fresh Debian machine may not have Node.js yet: the tests need node and npm too.
 if ! command -v node >/dev/null 2>&1; then PACKAGES+=(nodejs); fi

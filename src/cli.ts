@@ -102,8 +102,9 @@ function main(argv: string[]): void {
   program
     .command('dump')
     .description('write the records of a Kafka flow topic whose message timestamps t satisfy FROM <= t < TO as CSV; stops at the end of the window')
-    .option('--brokers <list>', 'Kafka bootstrap brokers host:port[,host:port...] (default: $FLOWGATE_KAFKA_BROKERS)')
-    .requiredOption('--topic <name>', 'flow topic (canonical FlowMessages, raw or delimited)')
+    .option('-c, --config <file>', "take Kafka brokers, SASL, TLS and the topic from this config file's kafka section (secrets from the environment or files, as for run)")
+    .option('--brokers <list>', 'Kafka bootstrap brokers host:port[,host:port...] (default: the config\'s, else $FLOWGATE_KAFKA_BROKERS)')
+    .option('--topic <name>', 'flow topic (canonical FlowMessages, raw or delimited; default with -c: kafka.topic)')
     .requiredOption('--from <time>', 'window start, inclusive: ISO 8601 (UTC unless an offset is given) or epoch milliseconds')
     .requiredOption('--to <time>', 'window end, exclusive: ISO 8601 or epoch milliseconds')
     .option('--fields <list>', `CSV columns (default ${DEFAULT_CSV_FIELDS.join(',')})`)

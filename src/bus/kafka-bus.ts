@@ -39,6 +39,9 @@ export class KafkaBus implements Bus {
   private bufferedBytes = 0;
   private inFlight = 0;
   private healthy = false;
+  /** False until the first connect attempt ends: a failure then must be logged too, although
+   * `healthy` was already false (a wrong SASL password or CA would otherwise be silent). */
+  private healthKnown = false;
   private connecting: Promise<void> | undefined;
   private producerConnected = false;
   private backoffMs = BACKOFF_MIN_MS;
@@ -180,7 +183,8 @@ export class KafkaBus implements Bus {
   }
 
   private setHealthy(up: boolean, error?: unknown): void {
-    if (up === this.healthy) return;
+    if (this.healthKnown && up === this.healthy) return;
+    this.healthKnown = true;
     this.healthy = up;
     this.observer.connected(up);
     if (up) {

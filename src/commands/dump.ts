@@ -1,4 +1,5 @@
-// `flowgate dump --brokers B --topic T --from TIME --to TIME ...`: option text in, validated
+// `flowgate dump [-c config.yaml] --brokers B --topic T --from TIME --to TIME ...`: option
+// text in (-c brings the config's Kafka brokers, SASL, TLS and topic), validated
 // here (every usage problem is exit 2 with one line naming it), then src/dump/dump.ts runs.
 // Exit codes: 0 done, 1 Kafka or file failure, 2 usage, 130 interrupted (Ctrl-C; the .tmp
 // file is removed).
@@ -10,12 +11,16 @@ import { DumpError, runDump, summaryLine, type DumpOptions, type ReaderKind } fr
 import { compileFilters } from '../dump/filter';
 import { parseWindow, secondsHint } from '../dump/time-window';
 import { ENV_BROKERS } from '../config/kafka-section';
-import type { TimeFormat } from '../config/types';
+import { ConfigError, loadConfig } from '../config/config';
+import { worldReadableSecrets } from '../config/secrets';
+import type { KafkaConfig, TimeFormat } from '../config/types';
 
 /** Option values as commander hands them over (text), validated here. */
 export interface DumpCommandOptions {
+  /** -c: take the kafka section (brokers, SASL, TLS, topic) from a gateway config file. */
+  config?: string;
   brokers?: string;
-  topic: string;
+  topic?: string;
   from: string;
   to: string;
   fields?: string;
@@ -38,14 +43,34 @@ function count(option: string, text: string, max: number): number {
   return Number(text);
 }
 
+/**
+ * The kafka section of `-c FILE`, loaded as `run` loads it (environment included: brokers,
+ * user, secrets), so dump reaches a secured cluster exactly as the gateway does.
+ */
+function configKafka(file: string, env: NodeJS.ProcessEnv): KafkaConfig {
+  let config;
+  try {
+    config = loadConfig(file, env);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.problems.join('\nflowgate dump: '));
+    throw e;
+  }
+  if (!config.kafka) throw new UsageError(`${file} has no kafka section; dump reads Kafka (give --brokers, or a config with kafka)`);
+  return config.kafka;
+}
+
 /** The DumpOptions a command line means, or a UsageError naming the first problem. */
 export function dumpOptions(o: DumpCommandOptions, env: NodeJS.ProcessEnv = process.env): DumpOptions {
-  const brokerText = o.brokers ?? env[ENV_BROKERS];
-  if (!brokerText) throw new UsageError(`--brokers is required (or set ${ENV_BROKERS})`);
+  const kafka = o.config !== undefined ? configKafka(o.config, env) : undefined;
+  // --brokers wins over the file (and the file's brokers already include FLOWGATE_KAFKA_BROKERS).
+  const brokerText = o.brokers ?? kafka?.brokers.join(',') ?? env[ENV_BROKERS];
+  if (!brokerText) throw new UsageError(`--brokers is required (or set ${ENV_BROKERS}, or give -c with a config file)`);
   const brokers = brokerText.split(',').map((s) => s.trim()).filter(Boolean);
   for (const b of brokers) if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(b)) throw new UsageError(`--brokers: ${JSON.stringify(b)} is not host:port`);
   if (brokers.length === 0) throw new UsageError('--brokers is empty');
-  if (!o.topic.trim()) throw new UsageError('--topic is empty');
+  const topic = o.topic ?? kafka?.topic;
+  if (topic === undefined) throw new UsageError('--topic is required (or give -c with a config file: then kafka.topic)');
+  if (!topic.trim()) throw new UsageError('--topic is empty');
   let window;
   try {
     window = parseWindow(o.from, o.to);
@@ -65,7 +90,8 @@ export function dumpOptions(o: DumpCommandOptions, env: NodeJS.ProcessEnv = proc
   if (o.out !== undefined && o.out.trim() === '') throw new UsageError('--out is empty');
   return {
     brokers,
-    topic: o.topic,
+    topic,
+    security: kafka ? { sasl: kafka.sasl, tls: kafka.tls } : undefined,
     window,
     fields,
     timeFormat: o.timeFormat as TimeFormat,
@@ -87,6 +113,10 @@ export async function runDumpCommand(o: DumpCommandOptions): Promise<number> {
   } catch (e) {
     process.stderr.write(`flowgate dump: ${(e as Error).message}\n`);
     return 2;
+  }
+  // Shown even with --quiet: a key anyone can read is a problem worth one line every time.
+  if (o.config !== undefined) {
+    for (const w of worldReadableSecrets(opts.security)) process.stderr.write(`flowgate dump: warning: ${w.text}\n`);
   }
   if (o.quiet !== true) {
     for (const [name, text] of [['--from', o.from], ['--to', o.to]] as const) {

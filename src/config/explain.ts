@@ -111,7 +111,8 @@ function explainOne(e: ErrorObject, root: JsonSchema, yaml: YamlSource, data: un
       return at(unknownKey(key, parent, root), [...path, key], yaml.lineOfKey(path, key));
     }
     case 'not':
-      // Only kafka.sasl.password uses `not`; its value is a secret, so it is never echoed.
+      // Only secrets written into the file (kafka.sasl.password, kafka.tls.key_passphrase) use
+      // `not`; their values are never echoed.
       return at(`not allowed: ${parent?.description ?? 'remove it'}`);
     case 'enum':
       return at(`${showValue(v)} is not one of ${(parent?.enum ?? []).join(', ')}`);

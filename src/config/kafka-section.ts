@@ -1,12 +1,15 @@
-// The `kafka` section after the schema: environment overrides, secrets from the environment,
-// and the checks that span several keys.
+// The `kafka` section after the schema: environment overrides, secrets from the environment or
+// from files (secrets.ts), and the checks that span several keys.
 
-import { accessSync, constants } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { KafkaConfig, KafkaSaslConfig, KafkaTlsConfig } from './types';
 import type { FileKafka, FileKafkaSasl, FileKafkaTls } from './schema';
 import { checkBroker } from './address';
 import type { PathSegment, Problem } from './problems';
+import { DEFAULT_PASSWORD_ENV } from './schema';
+import { readSecret, type SecretSource } from './secrets';
 
 export const ENV_BROKERS = 'FLOWGATE_KAFKA_BROKERS';
 export const ENV_USERNAME = 'FLOWGATE_KAFKA_USERNAME';
@@ -36,15 +39,33 @@ function brokers(k: FileKafka, env: Env, report: Report): string[] {
 function sasl(s: FileKafkaSasl, env: Env, report: Report): KafkaSaslConfig {
   const username = env[ENV_USERNAME] || s.username;
   if (!username) report(['kafka', 'sasl', 'username'], `required key missing; give the SASL user here or in the environment variable ${ENV_USERNAME}`);
-  const password = env[s.password_env];
-  // An empty password is as good as none and would only fail later, at the broker.
-  if (!password) {
-    report(['kafka', 'sasl', 'password_env'], `environment variable ${s.password_env} is not set (or empty); export the SASL password in it, or name another variable with password_env`);
+  if (s.password_env !== undefined && s.password_file !== undefined) {
+    // Two sources would leave it unclear which one the broker sees.
+    report(['kafka', 'sasl', 'password_file'], 'password_env is given too; give the password in one place: password_env or password_file');
+    return { mechanism: s.mechanism, username: username ?? '', password: '' };
   }
-  return { mechanism: s.mechanism, username: username ?? '', password: password ?? '' };
+  const source: SecretSource = s.password_file !== undefined ? { file: s.password_file } : { env: s.password_env ?? DEFAULT_PASSWORD_ENV };
+  const r = readSecret(source, env, 'SASL password', 'password_env');
+  if (!r.ok) report(['kafka', 'sasl', 'file' in source ? 'password_file' : 'password_env'], r.problem);
+  const out: KafkaSaslConfig = { mechanism: s.mechanism, username: username ?? '', password: r.ok ? r.value : '' };
+  if ('file' in source) out.password_file = source.file;
+  return out;
 }
 
-function tls(t: boolean | FileKafkaTls | undefined, report: Report): KafkaTlsConfig | undefined {
+function passphrase(t: FileKafkaTls, env: Env, report: Report): Pick<KafkaTlsConfig, 'key_passphrase' | 'key_passphrase_file'> {
+  if (t.key_passphrase_env === undefined && t.key_passphrase_file === undefined) return {};
+  if (t.key_passphrase_env !== undefined && t.key_passphrase_file !== undefined) {
+    report(['kafka', 'tls', 'key_passphrase_file'], 'key_passphrase_env is given too; give the passphrase in one place: key_passphrase_env or key_passphrase_file');
+    return {};
+  }
+  if (t.key_file === undefined) report(['kafka', 'tls', 'key_file'], 'required key missing; a key passphrase is given, so the encrypted key_file (and cert_file) must be too');
+  const source: SecretSource = t.key_passphrase_file !== undefined ? { file: t.key_passphrase_file } : { env: t.key_passphrase_env as string };
+  const r = readSecret(source, env, 'passphrase of kafka.tls.key_file', 'key_passphrase_env');
+  if (!r.ok) report(['kafka', 'tls', 'file' in source ? 'key_passphrase_file' : 'key_passphrase_env'], r.problem);
+  return 'file' in source ? { key_passphrase: r.ok ? r.value : '', key_passphrase_file: source.file } : { key_passphrase: r.ok ? r.value : '' };
+}
+
+function tls(t: boolean | FileKafkaTls | undefined, env: Env, report: Report): KafkaTlsConfig | undefined {
   if (t === undefined || t === false) return undefined;
   if (t === true) return { reject_unauthorized: true };
   if ((t.cert_file === undefined) !== (t.key_file === undefined)) {
@@ -61,7 +82,37 @@ function tls(t: boolean | FileKafkaTls | undefined, report: Report): KafkaTlsCon
       report(['kafka', 'tls', key], `${JSON.stringify(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}); give the path of a readable PEM file${isAbsolute(file) ? '' : ' (relative paths start at the working directory)'}`);
     }
   }
-  return { ...t };
+  const { key_passphrase_env: _env, key_passphrase_file: _file, ...files } = t;
+  const pass = passphrase(t, env, report);
+  if (t.key_file !== undefined) checkKeyOpens(t, pass.key_passphrase, report);
+  return { ...files, ...pass };
+}
+
+/**
+ * An encrypted key_file must come with a passphrase that opens it. Checked here so check-config
+ * says so, instead of every connection failing later with a bare "bad decrypt". Unencrypted
+ * keys are not parsed: whether the PEM is a usable key is the TLS library's business.
+ */
+function checkKeyOpens(t: FileKafkaTls, pass: string | undefined, report: Report): void {
+  let pem: string;
+  try {
+    pem = readFileSync(t.key_file as string, 'utf8');
+  } catch {
+    return; // already reported as unreadable
+  }
+  if (!pem.includes('ENCRYPTED')) return;
+  const passKey = t.key_passphrase_file !== undefined ? 'key_passphrase_file' : 'key_passphrase_env';
+  if (t.key_passphrase_env === undefined && t.key_passphrase_file === undefined) {
+    report(['kafka', 'tls', 'key_file'], `${JSON.stringify(t.key_file)} is an encrypted key; give its passphrase with key_passphrase_env or key_passphrase_file`);
+    return;
+  }
+  if (!pass) return; // the passphrase itself is missing: already reported
+  try {
+    createPrivateKey({ key: pem, passphrase: pass });
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ERR_OSSL_BAD_DECRYPT' ? 'wrong passphrase' : (e as Error).message.replace(/^error:[0-9A-F]+:[^:]*::/, '');
+    report(['kafka', 'tls', passKey], `the passphrase does not open kafka.tls.key_file ${JSON.stringify(t.key_file)} (${why})`);
+  }
 }
 
 function crossChecks(k: FileKafka, report: Report): void {
@@ -85,7 +136,7 @@ export function buildKafka(k: FileKafka, env: Env, lineOf: (path: PathSegment[])
   const { sasl: fileSasl, tls: fileTls, brokers: _fileBrokers, ...plain } = k;
   const kafka: KafkaConfig = { ...plain, brokers: brokers(k, env, report) };
   if (fileSasl) kafka.sasl = sasl(fileSasl, env, report);
-  const t = tls(fileTls, report);
+  const t = tls(fileTls, env, report);
   if (t) kafka.tls = t;
   crossChecks(k, report);
   return { kafka, problems };

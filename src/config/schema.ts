@@ -50,13 +50,17 @@ export interface FileListener {
 export interface FileKafkaSasl {
   mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
   username?: string;
-  password_env: string;
+  /** At most one of the two; neither means password_env DEFAULT_PASSWORD_ENV (kafka-section.ts). */
+  password_env?: string;
+  password_file?: string;
 }
 
 export interface FileKafkaTls {
   ca_file?: string;
   cert_file?: string;
   key_file?: string;
+  key_passphrase_env?: string;
+  key_passphrase_file?: string;
   reject_unauthorized: boolean;
 }
 
@@ -240,37 +244,42 @@ const DECODER: JsonSchema = {
   },
 };
 
+const SECRET_REFUSED = 'secrets are not read from config files; remove it and put the password in the environment variable named by kafka.sasl.password_env (default FLOWGATE_KAFKA_PASSWORD) or in a file named by kafka.sasl.password_file';
+
+const ENV_NAME: JsonSchema = {
+  type: 'string',
+  pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+  'x-expected': 'an environment variable name such as FLOWGATE_KAFKA_PASSWORD',
+};
+
 const SASL: JsonSchema = {
   type: 'object',
-  description: 'SASL authentication. The password is never in the file: it is read from the environment variable named by password_env.',
+  description: 'SASL authentication. The password is never in the file: it is read from the environment variable named by password_env, or from the file named by password_file.',
   additionalProperties: false,
   required: ['mechanism'],
   properties: {
     mechanism: { type: 'string', enum: ['plain', 'scram-sha-256', 'scram-sha-512'], description: 'SASL mechanism.' },
     username: { type: 'string', minLength: 1, description: 'SASL user; FLOWGATE_KAFKA_USERNAME overrides it.' },
-    password_env: {
-      type: 'string',
-      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
-      default: DEFAULT_PASSWORD_ENV,
-      description: 'Name of the environment variable holding the SASL password.',
-      'x-expected': 'an environment variable name such as FLOWGATE_KAFKA_PASSWORD',
-    },
-    password: {
-      not: {},
-      description: 'secrets are not read from config files; remove it and export the password in the environment variable named by kafka.sasl.password_env (default FLOWGATE_KAFKA_PASSWORD)',
-    },
+    // No schema default: "both given" must stay distinguishable from "password_file given";
+    // kafka-section.ts applies DEFAULT_PASSWORD_ENV when neither is.
+    password_env: { ...ENV_NAME, description: `Name of the environment variable holding the SASL password (default ${DEFAULT_PASSWORD_ENV}); not with password_file.` },
+    password_file: { type: 'string', minLength: 1, description: 'File whose content (one trailing newline removed) is the SASL password; not with password_env. Keep it mode 600/640.' },
+    password: { not: {}, description: SECRET_REFUSED },
   },
 };
 
 const TLS: JsonSchema = {
   type: ['boolean', 'object'],
   description: 'TLS to the brokers: true uses the system CAs; a mapping names PEM files (paths relative to the working directory).',
-  'x-expected': 'true (system CAs) or a mapping { ca_file, cert_file, key_file, reject_unauthorized }',
+  'x-expected': 'true (system CAs) or a mapping { ca_file, cert_file, key_file, key_passphrase_env | key_passphrase_file, reject_unauthorized }',
   additionalProperties: false,
   properties: {
     ca_file: { type: 'string', minLength: 1, description: 'PEM file of the CA(s) that signed the brokers\' certificates (default: system CAs).' },
     cert_file: { type: 'string', minLength: 1, description: 'PEM client certificate (mutual TLS); needs key_file.' },
     key_file: { type: 'string', minLength: 1, description: 'PEM private key of cert_file.' },
+    key_passphrase_env: { ...ENV_NAME, 'x-expected': 'an environment variable name such as FLOWGATE_KAFKA_KEY_PASSPHRASE', description: 'Encrypted key_file: name of the environment variable holding its passphrase; not with key_passphrase_file.' },
+    key_passphrase_file: { type: 'string', minLength: 1, description: 'Encrypted key_file: file holding its passphrase (one trailing newline removed); not with key_passphrase_env.' },
+    key_passphrase: { not: {}, description: 'secrets are not read from config files; remove it and put the passphrase in an environment variable named by kafka.tls.key_passphrase_env or in a file named by kafka.tls.key_passphrase_file' },
     reject_unauthorized: { type: 'boolean', default: true, description: 'Refuse brokers whose certificate does not verify. Turn off only for tests.' },
   },
 };

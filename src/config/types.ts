@@ -28,8 +28,10 @@ export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4';
 export interface KafkaSaslConfig {
   mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
   username: string;
-  /** Never in the file: read from the environment variable named by password_env. */
+  /** Never in the config file: read from the environment variable named by password_env, or
+   * from password_file (whose path is kept for check-config and the permission warning). */
   password: string;
+  password_file?: string;
 }
 
 export interface KafkaTlsConfig {
@@ -37,6 +39,9 @@ export interface KafkaTlsConfig {
   ca_file?: string;
   cert_file?: string;
   key_file?: string;
+  /** Passphrase of an encrypted key_file, resolved like the SASL password. */
+  key_passphrase?: string;
+  key_passphrase_file?: string;
   reject_unauthorized: boolean;
 }
 

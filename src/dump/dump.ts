@@ -24,11 +24,14 @@ import { ProgressBar } from './progress';
 import { quietly, ReadAborted, type RangeReader, type ReaderSettings } from './reader';
 import type { TimeWindow } from './time-window';
 import { withTimeout } from '../util/with-timeout';
+import { kafkaSecurityOptions, type KafkaSecurity } from '../bus/kafka-client';
 
 export type ReaderKind = 'fetch' | 'group';
 
 export interface DumpOptions {
   brokers: readonly string[];
+  /** SASL and TLS of a config's kafka section (-c); absent: plaintext, no authentication. */
+  security?: KafkaSecurity;
   topic: string;
   window: TimeWindow;
   fields: readonly string[];
@@ -102,6 +105,8 @@ function kafkaClient(o: DumpOptions, stderr: NodeJS.WriteStream): Kafka {
   return new Kafka({
     clientId: 'flowgate-dump',
     brokers: [...o.brokers],
+    // The same options the gateway's own clients get (src/bus/kafka-client.ts).
+    ...kafkaSecurityOptions(o.security ?? {}),
     connectionTimeout: Math.min(o.timeoutMs, 5_000),
     requestTimeout: 30_000,
     retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
@@ -190,7 +195,13 @@ export async function runDump(o: DumpOptions, io: DumpIo): Promise<DumpSummary> 
     if (io.note) io.note(s);
     else io.stderr.write(`flowgate dump: note: ${s}\n`);
   };
-  const kafka = kafkaClient(o, io.stderr);
+  let kafka: Kafka;
+  try {
+    kafka = kafkaClient(o, io.stderr);
+  } catch (e) {
+    // A PEM file that was readable when the config was checked but is not now.
+    throw new DumpError(`kafka.tls: ${message(e)}`, 1);
+  }
   const admin = kafka.admin();
   let sink: CsvSink | undefined;
   let bar: ProgressBar | undefined;

@@ -18,6 +18,8 @@ import { Gateway } from './gateway';
 import { Converter } from '../converters/converter';
 import { createKafka } from '../bus/kafka-client';
 import { registerConverterMetrics } from '../metrics/converter-metrics';
+import { isLoopbackHost } from '../config/warnings';
+import { worldReadableSecrets } from '../config/secrets';
 
 export interface RunningGateway {
   /** Ingest (listeners → bus); present even without listeners, then it has no sockets. */
@@ -66,7 +68,9 @@ export async function startGateway(config: GatewayConfig, o: AssembleOptions = {
   if (config.metrics) {
     server = await startMetricsServer(metrics.registry, config.metrics);
     log.info({ address: server.address }, 'metrics: serving /metrics');
+    if (!isLoopbackHost(config.metrics.host)) log.warn({ address: server.address }, 'metrics: /metrics is reachable from other machines (metrics.listen is not a loopback address)');
   }
+  for (const w of worldReadableSecrets(config.kafka)) log.warn({ key: w.key, file: w.file, mode: w.mode }, 'secret file is readable by every user');
   let bus: Bus;
   let state: StateKeeper | undefined;
   const ingest = config.listeners.length > 0;

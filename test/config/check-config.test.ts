@@ -6,7 +6,8 @@
 // The child gets no FLOWGATE_* variable from the test runner's environment.
 
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 
@@ -95,7 +96,7 @@ describe('flowgate check-config (command line)', () => {
       `${file}: OK`,
       '  listeners: 0.0.0.0:2055 (netflow9), [::]:4739 (ipfix), 0.0.0.0:6343 (sflow), 127.0.0.1:0 (auto)',
       '  bus: kafka kafka1.example.net:9093,10.0.0.2:9093; topics netflow, netflow-counters; framing delimited, key five-tuple, compression gzip, acks 1',
-      '  kafka security: sasl scram-sha-512 as flowgate (password from the environment), tls',
+      '  kafka security: sasl scram-sha-512 as flowgate (password from the environment), tls with client certificate',
       '  state: /var/lib/flowgate, saved every 30 s',
       '  metrics: http://[::1]:9591/metrics',
       '  log: warn; summary off',
@@ -116,6 +117,58 @@ describe('flowgate check-config (command line)', () => {
     expect(lines(r.stderr)).to.deep.equal([
       `${file}: kafka.sasl.password_env: environment variable FLOWGATE_KAFKA_PASSWORD is not set (or empty); export the SASL password in it, or name another variable with password_env (line 36)`,
     ]);
+  });
+
+  it('password_file: passes, says where the password comes from, never prints it; a world-readable secret file is a warning on stderr (exit still 0)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-cc-'));
+    try {
+      const pw = path.join(dir, 'kafka-password');
+      writeFileSync(pw, 'file-secret-42\n');
+      chmodSync(pw, 0o644);
+      const cfg = path.join(dir, 'c.yaml');
+      writeFileSync(cfg, `listeners: [{ listen: "127.0.0.1:0" }]\nkafka:\n  brokers: ["127.0.0.1:9092"]\n  sasl: { mechanism: scram-sha-256, username: svc, password_file: ${JSON.stringify(pw)} }\n`);
+      let r = flowgate(['check-config', cfg]);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.include(`  kafka security: sasl scram-sha-256 as svc (password from file ${pw})\n`);
+      expect(lines(r.stderr)).to.deep.equal([
+        `${cfg}: warning: kafka.sasl.password_file: ${JSON.stringify(pw)} is readable by every user (mode 0644); restrict it, e.g. chmod 600 (or 640 with the service's group)`,
+      ]);
+      expect(r.stdout + r.stderr).to.not.include('file-secret-42');
+      chmodSync(pw, 0o600);
+      r = flowgate(['check-config', cfg]);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stderr).to.equal('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a converter-only config says so instead of an empty listener list', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-cc-'));
+    try {
+      const cfg = path.join(dir, 'c.yaml');
+      writeFileSync(cfg, `listeners: []\nkafka: { brokers: ["127.0.0.1:9092"] }\noutputs: [{ type: csv, directory: ${JSON.stringify(path.join(dir, 'csv'))} }]\n`);
+      const r = flowgate(['check-config', cfg]);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(lines(r.stdout)[1]).to.equal('  listeners: none (converter-only process)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('metrics.listen beyond loopback: valid, with a warning that /metrics is exposed', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'flowgate-cc-'));
+    try {
+      const cfg = path.join(dir, 'c.yaml');
+      writeFileSync(cfg, 'listeners: [{ listen: "127.0.0.1:0" }]\nmetrics: { listen: "0.0.0.0:9590" }\n');
+      const r = flowgate(['check-config', cfg]);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(lines(r.stderr)).to.deep.equal([
+        `${cfg}: warning: metrics.listen: 0.0.0.0:9590 is not a loopback address, so /metrics is reachable from other machines; fine behind a firewall or for a remote scraper, otherwise use 127.0.0.1`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 1 for a file it cannot read', () => {

@@ -12,7 +12,7 @@
 // import does) followed by csv.DictReader with the excel dialect in strict mode.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -273,6 +273,25 @@ describe('flowgate dump (command line, Kafka mock broker)', function () {
     expect(sortedIds(rowsById(readFileSync(out, 'utf8')))).to.deep.equal(idsWhere(sent, FROM, TO));
   });
 
+  it('-c config.yaml: brokers and topic from the kafka section (the gateway\'s own config), same records', async () => {
+    const cfg = path.join(dir, 'gateway.yaml');
+    const [host, port] = kafka.brokers[0].split(':');
+    writeFileSync(cfg, `listeners: [{ listen: "127.0.0.1:0" }]\nkafka:\n  brokers: ["${host}:${port}"]\n  topic: ${TOPIC}\n`);
+    const out = path.join(dir, 'from-config.csv');
+    const r = await runCli(['-c', cfg, '--from', String(FROM), '--to', new Date(TO).toISOString(), '--fields', FIELDS, '--out', out]);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(sortedIds(rowsById(readFileSync(out, 'utf8')))).to.deep.equal(idsWhere(sent, FROM, TO));
+    // A config that is not valid is a usage error naming the problem, as check-config would.
+    writeFileSync(cfg, 'listeners: [{ listen: "127.0.0.1:0" }]\nkafka:\n  brokers: ["127.0.0.1:9092"]\n  framing: json\n');
+    const bad = await runCli(['-c', cfg, '--from', '0', '--to', '1']);
+    expect(bad.status).to.equal(2);
+    expect(bad.stderr).to.equal(`flowgate dump: ${cfg}: kafka.framing: "json" is not one of raw, delimited (line 4)\n`);
+    writeFileSync(cfg, 'listeners: [{ listen: "127.0.0.1:0" }]\n');
+    const noKafka = await runCli(['-c', cfg, '--from', '0', '--to', '1']);
+    expect(noKafka.status).to.equal(2);
+    expect(noKafka.stderr).to.include(`flowgate dump: ${cfg} has no kafka section`);
+  });
+
   it('--filter: protocol names, ports, CIDR blocks (IPv4 and IPv6), either-side addr/port, ANDed', async () => {
     const cases: Array<[string[], (r: FlowRecord) => boolean]> = [
       [['proto=tcp', 'dst_port=443'], (r) => r.proto === 6 && r.dst_port === 443],
@@ -345,7 +364,7 @@ describe('flowgate dump (command line, Kafka mock broker)', function () {
   it('usage errors: exit 2 with one line naming the problem, nothing written', async () => {
     const out = path.join(dir, 'never.csv');
     const cases: Array<[string[], RegExp]> = [
-      [['--brokers', kafka.bootstrap, '--from', '0', '--to', '1'], /required option '--topic <name>' not specified/],
+      [['--brokers', kafka.bootstrap, '--from', '0', '--to', '1'], /--topic is required \(or give -c with a config file: then kafka.topic\)/],
       [['--brokers', kafka.bootstrap, '--topic', TOPIC, '--from', 'noon', '--to', '1'], /--from "noon": not a time; use ISO 8601/],
       [['--brokers', kafka.bootstrap, '--topic', TOPIC, '--from', '2024-06-02', '--to', '2024-06-01'], /must be after --from/],
       [[...base(), '--filter', 'dst_port=https'], /--filter "dst_port=https": "https" is not a non-negative integer/],

@@ -6,6 +6,7 @@
 // everything written is durable immediately (offsets are committed right behind). After a
 // restart the counters start from zero, which Prometheus reads as a counter reset.
 
+import { isLoopbackHost } from '../../config/warnings';
 import type { FlowRecord } from '../../canonical/flow-record';
 import type { PrometheusOutputConfig } from '../../config/types';
 import type { OutputContext } from '../../converters/converter';
@@ -43,6 +44,7 @@ export class PrometheusOutput implements FlowOutput {
     const counters = this.counters;
     this.server = await startMetricsServer({ contentType: CONTENT_TYPE, metrics: async () => renderExposition(counters.table, this.config.name) }, this.config.listen);
     this.ctx.log.info({ output: this.id, listen: `${this.server.address.host}:${this.server.address.port}` }, 'prometheus output: serving /metrics');
+    if (!isLoopbackHost(this.config.listen.host)) this.ctx.log.warn({ output: this.id, listen: `${this.server.address.host}:${this.server.address.port}` }, 'prometheus output: /metrics is reachable from other machines (listen is not a loopback address)');
   }
 
   write(records: readonly FlowRecord[]): void {
