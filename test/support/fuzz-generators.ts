@@ -579,3 +579,79 @@ export function randomDatagram(p: Protocol, seed: number, len: number, mode: num
 }
 
 /** Random bytes: small shrinkable arrays, and PRNG-filled ones up to 64 KiB. */
+
+// ---------------------------------------------------------------------------------------------
+// The same mutations drawn from the seeded PRNG (for runs outside fast-check), and applied to
+// captured datagrams, whose structure is read back from their bytes.
+
+/** One to five mutations, weighted as the fast-check arbitrary in fuzz-decoders.test.ts. */
+export function randomMutations(r: Rng): Mutation[] {
+  const out: Mutation[] = [];
+  const idx = (): number => r.int(0, 0xffff);
+  for (let k = r.int(1, 5); k > 0; k--) {
+    const w = r.int(0, 15);
+    if (w < 4) out.push({ op: 'length', which: idx(), value: r.pick(ABSURD) });
+    else if (w < 5) out.push({ op: 'zeroSet', at: idx(), id: idx() });
+    else if (w < 6) out.push({ op: 'dupSet', which: idx(), times: r.int(1, 40) });
+    else if (w < 7) out.push({ op: 'moveSet', from: idx(), to: idx() });
+    else if (w < 8) out.push({ op: 'dropSet', which: idx() });
+    else if (w < 10) out.push({ op: 'redefine', at: idx(), which: idx(), times: r.int(1, 12), seed: r.next() | 0 });
+    else if (w < 12) out.push({ op: 'truncate', at: idx() });
+    else if (w < 15) out.push({ op: 'flip', at: idx(), bit: r.int(0, 7) });
+    else out.push({ op: 'overwrite', at: idx(), value: r.int(0, 255) });
+  }
+  return out;
+}
+
+/**
+ * A captured datagram described as the builders describe theirs (header, length fields,
+ * sets/samples/records as spans, template ids), so mutate() can lie in its length fields and
+ * move its sets. Undefined when the bytes are no flow protocol or their framing is already broken.
+ */
+export function describeCaptured(b: Buffer): BuiltDatagram | undefined {
+  if (b.length < 4) return undefined;
+  const v16 = b.readUInt16BE(0);
+  const lengthFields: BuiltDatagram['lengthFields'] = [];
+  const spans: BuiltDatagram['spans'] = [];
+  const templateIds: number[] = [];
+  const base = (protocol: BuiltDatagram['protocol'], headerLength: number): BuiltDatagram =>
+    ({ protocol, bytes: b, headerLength, lengthFields, spans, flows: 0, counters: 0, templateIds });
+  if (v16 === 9 || v16 === 10) {
+    const hl = v16 === 9 ? 20 : 16;
+    if (b.length < hl) return undefined;
+    lengthFields.push({ offset: 2, size: 2, what: v16 === 9 ? 'v9 header count' : 'IPFIX message length' });
+    for (let p = hl; p + 4 <= b.length; ) {
+      const id = b.readUInt16BE(p);
+      const len = b.readUInt16BE(p + 2);
+      if (len < 4 || p + len > b.length) break;
+      lengthFields.push({ offset: p + 2, size: 2, what: 'set length' });
+      if (id === (v16 === 9 ? 0 : 2) && len >= 8) {
+        templateIds.push(b.readUInt16BE(p + 4));
+        lengthFields.push({ offset: p + 6, size: 2, what: 'template field count' });
+      }
+      spans.push({ offset: p, length: len, what: `set ${id}` });
+      p += len;
+    }
+    return base(v16 === 9 ? 'netflow9' : 'ipfix', hl);
+  }
+  if (v16 === 5) {
+    if (b.length < 24) return undefined;
+    lengthFields.push({ offset: 2, size: 2, what: 'v5 count' });
+    for (let p = 24; p + 48 <= b.length; p += 48) spans.push({ offset: p, length: 48, what: 'v5 record' });
+    return base('netflow5', 24);
+  }
+  if (v16 === 0 && b.length >= 28 && b.readUInt32BE(0) === 5) {
+    const hl = b.readUInt32BE(4) === 2 ? 40 : 28;
+    if (b.length < hl) return undefined;
+    lengthFields.push({ offset: hl - 4, size: 4, what: 'sFlow sample count' });
+    for (let p = hl; p + 8 <= b.length; ) {
+      const len = b.readUInt32BE(p + 4);
+      if (p + 8 + len > b.length) break;
+      lengthFields.push({ offset: p + 4, size: 4, what: 'sFlow sample length' });
+      spans.push({ offset: p, length: 8 + len, what: 'sFlow sample' });
+      p += 8 + len;
+    }
+    return base('sflow', hl);
+  }
+  return undefined;
+}

@@ -13,6 +13,7 @@ import { LogSink, metricSum, sleep } from './gateway-harness';
 
 export interface Rig {
   g: RunningGateway;
+  bus: EmbeddedBus;
   config: GatewayConfig;
   logs: LogSink;
   /** Records published on the flow topic, in order. */
@@ -43,7 +44,7 @@ export async function startRig(yaml: string, opts: { keepRecords?: boolean } = {
     return a;
   };
   return {
-    g, config, logs, records,
+    g, bus, config, logs, records,
     port: (i = 0) => bound(i).port,
     host: (i = 0) => bound(i).address,
     taken: () => g.gateway.stats.datagrams + g.gateway.stats.throttled + g.gateway.listeners.reduce((n, l) => n + l.denied, 0),
