@@ -4,8 +4,10 @@
 // mutations of every fixture and ../shared/captures datagram), with valid fixture traffic
 // from other source addresses interleaved. Proven:
 //
-// - the gateway stays up and its process RSS stays under RSS_BOUND_MB (the gateway runs in
-//   this process, so the bound covers the test's own generators as well: an upper bound);
+// - the gateway stays up and memory is bounded: the process RSS stays under RSS_BOUND_MB (the
+//   gateway runs in this process, so the bound covers the mirror decoder and the generators as
+//   well: an upper bound), and the heap after a full GC no longer grows once the decoder state
+//   has reached its limits (the last quarter's heap within HEAP_GROWTH_MB of the first quarter's);
 // - no datagram is lost on the way: sent = taken off the socket = flowgate_datagrams_received_total,
 //   and the kernel dropped none (flowgate_socket_kernel_drops_total = 0; sends are paced in batches);
 // - every bad datagram is counted by reason: a mirror decoder (same options, same datagrams, same
@@ -19,6 +21,8 @@
 
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { expect } from 'chai';
 import { flowToJson } from '../../src/canonical/flow-json';
 import { decodeFlowMessage } from '../../src/canonical/flow-message';
@@ -29,14 +33,15 @@ import { readCaptureFile } from '../../src/pcap/reader';
 import { Gateway } from '../../src/runtime/gateway';
 import { makeExporter, textToIp } from '../../src/util/ip';
 import { describeCaptured, genValid, MAX_DATAGRAM, mutate, randomDatagram, randomMutations, Rng } from '../support/fuzz-generators';
-import { FIXTURES, FLOW_FIXTURES, REPO, decodeWithCli, liveComparable } from '../support/gateway-harness';
+import { FIXTURES, FLOW_FIXTURES, REPO, decodeWithCli, liveComparable, metricSum } from '../support/gateway-harness';
 import { Sender, settle, startRig, type Rig } from '../support/hardening-rig';
 
 const GARBAGE = Math.max(100_000, Number(process.env.FLOWGATE_FUZZ_DATAGRAMS ?? '0') || 0);
 const SEED = Number(process.env.FLOWGATE_FUZZ_SEED ?? '') || (Date.now() % 0x7fffffff);
 /** Largest UDP payload over IPv4. */
 const MAX_UDP = 65507;
-const RSS_BOUND_MB = 600;
+const RSS_BOUND_MB = 800;
+const HEAP_GROWTH_MB = 64;
 /** Datagrams sent before waiting for the gateway to take them: well inside its receive buffer. */
 const BATCH = 48;
 /** Valid capture passes, each from its own source address (own template scopes). */
@@ -87,6 +92,12 @@ function hostile(r: Rng, caps: readonly Buffer[]): { kind: Kind; bytes: Buffer }
     return { kind: 'capture-bytes', bytes: clip(r.bool(0.2) ? Buffer.concat([cut, cut.subarray(0, r.int(0, cut.length))]) : cut) };
   }
   return { kind: 'empty', bytes: Buffer.alloc(0) };
+}
+
+/** A full GC between quarters makes heap figures comparable (mocha runs without --expose-gc). */
+function fullGc(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
 }
 
 describe('hardening: fuzz the running gateway over UDP (acceptance 1)', function () {
@@ -160,7 +171,14 @@ describe('hardening: fuzz the running gateway over UDP (acceptance 1)', function
     let v = 0;
     let peakRss = process.memoryUsage().rss;
     let peakHeap = process.memoryUsage().heapUsed;
+    const gc = fullGc();
+    const heapAfterGc: number[] = [];
     for (let g = 0; g < GARBAGE; g++) {
+      if (g % (GARBAGE / 4) === GARBAGE / 4 - 1) {
+        await settle(rig, sent);
+        gc();
+        heapAfterGc.push(process.memoryUsage().heapUsed);
+      }
       const h = hostile(r, caps);
       kinds.set(h.kind, (kinds.get(h.kind) ?? 0) + 1);
       const s = hostileSenders[g % hostileSenders.length];
@@ -193,7 +211,6 @@ describe('hardening: fuzz the running gateway over UDP (acceptance 1)', function
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
     const text = await rig.metrics();
-    const { metricSum } = await import('../support/gateway-harness');
     const m = (name: string, labels: Record<string, string> = {}): number => metricSum(text, name, labels);
     const reasons = [...new Set([...mirrorErrors.keys(), ...text.split('\n').filter((l) => l.startsWith('flowgate_decode_errors_total{')).map((l) => /reason="([^"]+)"/.exec(l)?.[1] ?? '')])].filter(Boolean).sort();
     console.log(`      sent ${sent} datagrams (${GARBAGE} hostile: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}; ${valid.length} valid fixture datagrams from ${VALID_SOURCES.join(', ')})`);
@@ -212,7 +229,13 @@ describe('hardening: fuzz the running gateway over UDP (acceptance 1)', function
     expect(m('flowgate_decode_errors_total', { reason: 'internal_error' })).to.equal(0);
     for (const k of reasons) expect(m('flowgate_decode_errors_total', { reason: k }), `decode errors, reason ${k}`).to.equal(mirrorErrors.get(k) ?? 0);
     expect(m('flowgate_records_decoded_total')).to.equal(mirrorRecords);
+    console.log(`      heap after full GC at each quarter: ${heapAfterGc.map((h) => `${(h / 1048576).toFixed(0)} MB`).join(', ')} (growth bound ${HEAP_GROWTH_MB} MB)`);
     expect(peakRss / 1048576).to.be.below(RSS_BOUND_MB);
+    expect(heapAfterGc).to.have.length(4);
+    expect((heapAfterGc[3] - heapAfterGc[0]) / 1048576, 'heap grows after the decoder state is full: a leak').to.be.below(HEAP_GROWTH_MB);
+    // The decoder state stays inside its configured limits (3 hostile + 24 valid exporters).
+    expect(m('flowgate_pending_bytes')).to.be.at.most(rig.config.decoder.pending_max_bytes_total);
+    expect(m('flowgate_templates_active')).to.be.at.most(27 * rig.config.decoder.max_templates_per_exporter);
 
     // Valid traffic: per source, exactly what `flowgate decode` prints for the capture.
     for (const f of FLOW_FIXTURES) {
