@@ -8,6 +8,7 @@
 
 import type { DecoderConfig, KafkaConfig, LogConfig, StateConfig } from './types';
 import type { ProtocolChoice } from '../decode/datagram-decoder';
+import { RECEIVE_BUFFER_BYTES } from '../ingest/udp-listener';
 import { DEFAULT_UNIREC_FIELDS as DEFAULT_NEMEA_FIELDS } from '../outputs/nemea/unirec-fields';
 
 export type JsonType = 'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean' | 'null';
@@ -190,8 +191,8 @@ export const DEFAULT_DECODER_CONFIG: DecoderConfig = {
   max_records_per_second_per_exporter: 0,
 };
 
-/** 8 MiB: about 5,000 full-size datagrams, a few hundred ms of a busy exporter (docs/PERFORMANCE.md). */
-export const DEFAULT_RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
+/** listeners[].receive_buffer_bytes default: the listener's own (why 8 MiB: see there). */
+export const DEFAULT_RECEIVE_BUFFER_BYTES = RECEIVE_BUFFER_BYTES;
 
 export const DEFAULT_PASSWORD_ENV = 'FLOWGATE_KAFKA_PASSWORD';
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9590';
