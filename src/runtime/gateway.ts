@@ -133,7 +133,7 @@ export class Gateway {
         address: a?.address, port: a?.port, protocol: l.spec.protocol, receive_buffer_bytes: rcvbuf,
         receive_buffer_requested: rb?.requested, allow: l.spec.allow,
       }, 'listening');
-      if (rb?.shortfall) this.log.warn({ address: a?.address, port: a?.port, requested: rb.requested, granted: rcvbuf, sysctl: 'net.core.rmem_max' }, `listener ${name}: ${rb.shortfall}`);
+      if (rb?.shortfall) this.log.warn({ address: a?.address, port: a?.port, requested: rb.requested, receive_buffer_bytes: rcvbuf, sysctl: 'net.core.rmem_max' }, `listener ${name}: ${rb.shortfall}`);
     }
     if (this.listeners.length) {
       this.readKernelDrops();

@@ -15,6 +15,7 @@
 //   published = decoded; decode errors, pending losses, Kafka drops: 0.
 
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { decodeFlowMessage } from '../../src/canonical/flow-message';
@@ -74,7 +75,7 @@ describe('hardening: overload loses datagrams only at the socket, counted (accep
         bySeq.set(s, (bySeq.get(s) ?? 0) + 1);
       }
     });
-    const logWarnings = r.logs.messages().filter((l) => l.level === 40 && String(l.msg).includes('net.core.rmem_max'));
+    const logWarnings = r.logs.messages().filter((l) => l.level === 'warn' && String(l.msg).includes('net.core.rmem_max'));
 
     // Phase 1: overload.
     const stop = stall(25, 40);
@@ -127,5 +128,26 @@ describe('hardening: overload loses datagrams only at the socket, counted (accep
     expect(r.taken() - before.taken).to.equal(calm.datagrams_sent);
     expect(dropsAfter).to.equal(drops);
     expect(published - before.published).to.equal(3 * perPass);
+  });
+
+  it('receive_buffer_bytes: the granted size is logged and exposed; asking above net.core.rmem_max warns naming the sysctl', async () => {
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+    const ask = rmemMax * 2;
+    const big = await startRig(`listeners: [{ listen: "127.0.0.1:0", receive_buffer_bytes: ${ask} }, { listen: "127.0.0.1:0", receive_buffer_bytes: 65536 }]\nsummary_interval_seconds: 0`, { keepRecords: false });
+    try {
+      const text = await big.metrics();
+      const gauge = (i: number): number => metricSum(text, 'flowgate_socket_receive_buffer_bytes', { listener: `127.0.0.1:${big.port(i)}` });
+      const logs = big.logs.messages();
+      const warn = logs.filter((l) => l.level === 'warn' && String(l.msg).includes('net.core.rmem_max'));
+      const listening = logs.filter((l) => l.msg === 'listening');
+      console.log(`      rmem_max ${rmemMax}: asked ${ask} → granted ${gauge(0)} (Linux reports 2x); asked 65536 → ${gauge(1)}; warning: ${String(warn[0]?.msg)}`);
+      expect(gauge(0)).to.equal(2 * rmemMax);
+      expect(gauge(1)).to.equal(2 * 65536);
+      expect(warn).to.have.length(1);
+      expect(warn[0].port).to.equal(big.port(0));
+      expect(listening.map((l) => l.receive_buffer_bytes)).to.deep.equal([2 * rmemMax, 2 * 65536]);
+    } finally {
+      await big.stop();
+    }
   });
 });
