@@ -6,6 +6,15 @@ import { DomainMap } from './domain-map';
 
 const HALF_RANGE = 0x80000000;
 
+/**
+ * Streams remembered per tracker. Any datagram names its stream (v9 source id, IPFIX domain,
+ * sFlow agent and sub-agent, v5 engine) in its header, so a hostile sender making up a new one
+ * per datagram would otherwise grow these maps without end (found by the gateway fuzz run,
+ * test/hardening/fuzz-gateway.test.ts). When full they are cleared: each stream then misses
+ * one gap measurement, nothing else.
+ */
+export const MAX_STREAMS = 65536;
+
 /** Units missing before `seq` when `expected` was due; a jump back or past 2^31 is a reset. */
 function gapOf(expected: number | undefined, seq: number): number {
   if (expected === undefined) return 0;
@@ -16,14 +25,20 @@ function gapOf(expected: number | undefined, seq: number): number {
 /** The same per (exporter, domain), without building a key string per datagram. */
 export class DomainSequenceTracker {
   private readonly next = new DomainMap<number>();
+  private streams = 0;
 
   observe(exporterKey: string, domain: number, seq: number, advance: number): number {
     const expected = this.next.get(exporterKey, domain);
+    if (expected === undefined && ++this.streams > MAX_STREAMS) {
+      this.next.clear();
+      this.streams = 1;
+    }
     this.next.set(exporterKey, domain, (seq + advance) >>> 0);
     return gapOf(expected, seq);
   }
 
   reset(exporterKey: string, domain: number): void {
+    if (this.next.get(exporterKey, domain) !== undefined) this.streams--;
     this.next.delete(exporterKey, domain);
   }
 }
@@ -39,6 +54,7 @@ export class SequenceTracker {
    */
   observe(stream: string, seq: number, advance: number): number {
     const expected = this.next.get(stream);
+    if (expected === undefined && this.next.size >= MAX_STREAMS) this.next.clear();
     this.next.set(stream, (seq + advance) >>> 0);
     return gapOf(expected, seq);
   }

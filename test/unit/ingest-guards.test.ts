@@ -8,6 +8,7 @@ import { SourceAllowlist } from '../../src/ingest/allowlist';
 import { ExporterRateLimit } from '../../src/ingest/exporter-rate-limit';
 import { parseProcNetUdp, readKernelDrops } from '../../src/ingest/kernel-drops';
 import * as dgram from 'node:dgram';
+import { DomainSequenceTracker, MAX_STREAMS, SequenceTracker } from '../../src/decode/sequence-tracker';
 
 describe('ingest guards', () => {
   it('allowlist: CIDRs and bare addresses, IPv4 and IPv6, IPv4-mapped sources, zones, junk', () => {
@@ -67,6 +68,21 @@ describe('ingest guards', () => {
     } finally {
       s.close();
     }
+  });
+
+  it('sequence trackers stay bounded when every datagram names a new stream (source id, domain, agent)', () => {
+    const t = new SequenceTracker();
+    const d = new DomainSequenceTracker();
+    for (let i = 0; i < MAX_STREAMS + 5000; i++) {
+      t.observe(`agent-${i}`, 1, 1);
+      d.observe('192.0.2.1|2055', i, 1, 1);
+    }
+    expect(t.size).to.be.at.most(MAX_STREAMS);
+    // A known stream still measures gaps after the clear.
+    t.observe('x', 10, 1);
+    expect(t.observe('x', 15, 1)).to.equal(4);
+    d.observe('e', 7, 100, 1);
+    expect(d.observe('e', 7, 103, 1)).to.equal(2);
   });
 
   it('micro-benchmark: cost per datagram of the guards (printed, not asserted)', () => {
