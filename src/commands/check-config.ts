@@ -14,7 +14,7 @@ const hostPort = (host: string, port: number): string => (host.includes(':') ? `
 
 /** A few lines saying what the gateway would do with this config. Never shows secrets. */
 export function describeConfig(c: GatewayConfig): string[] {
-  const lines = [`listeners: ${c.listeners.length ? c.listeners.map((l) => `${hostPort(l.host, l.port)} (${l.protocol})`).join(', ') : 'none (converter-only process)'}`];
+  const lines = [`listeners: ${c.listeners.length ? c.listeners.map((l) => `${hostPort(l.host, l.port)} (${l.protocol}${l.allow ? `, allow ${l.allow.join(' ')}` : ''})`).join(', ') : 'none (converter-only process)'}`];
   const k = c.kafka;
   if (k) {
     lines.push(`bus: kafka ${k.brokers.join(',')}; topics ${k.topic}, ${k.counters_topic}${k.state_topic ? `, state ${k.state_topic}` : ''}; framing ${k.framing}, key ${k.key}, compression ${k.compression}, acks ${k.acks}`);

@@ -7,6 +7,7 @@ import { checkNetflow9 } from '../outputs/netflow9/check-config';
 import { checkNemeaOutput } from '../outputs/nemea/check-config';
 import type { FileConfig } from './schema';
 import { bindsConflict, checkBindAddress } from './address';
+import { parsePrefix } from '../outputs/prefix';
 import { buildKafka, ENV_BROKERS, envBrokers, type Env } from './kafka-section';
 import type { PathSegment, Problem } from './problems';
 import { buildPrometheus, buildReduce, buildSplit, checkListenClashes } from './platform-outputs';
@@ -27,7 +28,17 @@ function listeners(file: FileConfig, problems: Problem[], lineOf: LineOf): Liste
       const other = file.listeners[clash.index].listen;
       problems.push({ path, message: `${JSON.stringify(l.listen)} overlaps listeners[${clash.index}] (${JSON.stringify(other)}): both cannot bind the same UDP port; use one listener or different ports`, line: lineOf(path) });
     }
-    out.push({ spec: { ...r.value, protocol: l.protocol }, index });
+    const spec: ListenerConfig = { ...r.value, protocol: l.protocol, receive_buffer_bytes: l.receive_buffer_bytes };
+    if (l.allow !== undefined) {
+      const allow = Array.isArray(l.allow) ? l.allow : [l.allow];
+      allow.forEach((t, j) => {
+        const p = parsePrefix(t);
+        const at = Array.isArray(l.allow) ? ['listeners', index, 'allow', j] : ['listeners', index, 'allow'];
+        if (typeof p === 'string') problems.push({ path: at, message: p, line: lineOf(at) });
+      });
+      spec.allow = allow;
+    }
+    out.push({ spec, index });
   });
   return out.map((o) => o.spec);
 }

@@ -8,6 +8,7 @@
 
 import type { DecoderConfig, KafkaConfig, LogConfig, StateConfig } from './types';
 import type { ProtocolChoice } from '../decode/datagram-decoder';
+import { RECEIVE_BUFFER_BYTES } from '../ingest/udp-listener';
 import { DEFAULT_UNIREC_FIELDS as DEFAULT_NEMEA_FIELDS } from '../outputs/nemea/unirec-fields';
 
 export type JsonType = 'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean' | 'null';
@@ -45,6 +46,8 @@ export const EXPECTED_KEYWORD = 'x-expected';
 export interface FileListener {
   listen: string;
   protocol: ProtocolChoice;
+  allow?: string | string[];
+  receive_buffer_bytes: number;
 }
 
 export interface FileKafkaSasl {
@@ -189,7 +192,11 @@ export const DEFAULT_DECODER_CONFIG: DecoderConfig = {
   pending_max_bytes_total: 64 << 20,
   pending_max_age_seconds: 60,
   keep_unmapped_fields: true,
+  max_records_per_second_per_exporter: 0,
 };
+
+/** listeners[].receive_buffer_bytes default: the listener's own (why 8 MiB: see there). */
+export const DEFAULT_RECEIVE_BUFFER_BYTES = RECEIVE_BUFFER_BYTES;
 
 export const DEFAULT_PASSWORD_ENV = 'FLOWGATE_KAFKA_PASSWORD';
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9590';
@@ -223,6 +230,13 @@ const LISTENER: JsonSchema = {
       enum: ['auto', 'netflow5', 'netflow9', 'ipfix', 'sflow'],
       default: 'auto',
     },
+    allow: {
+      type: ['string', 'array'],
+      items: { type: 'string' },
+      description: 'Exporter source addresses or prefixes allowed to send ("192.0.2.0/24", "2001:db8::/32", a bare address = that host); absent: every source. Datagrams from elsewhere are dropped before decoding and counted.',
+      'x-expected': 'a list of CIDR prefixes or addresses, e.g. ["192.0.2.0/24", "2001:db8::1"]',
+    },
+    receive_buffer_bytes: int('Socket receive buffer (SO_RCVBUF) asked of the kernel; Linux caps it at net.core.rmem_max.', DEFAULT_RECEIVE_BUFFER_BYTES, 4096),
   },
 };
 
@@ -234,13 +248,14 @@ const DECODER: JsonSchema = {
   default: {},
   properties: {
     template_expiry_seconds: { type: 'number', exclusiveMinimum: 0, default: D.template_expiry_seconds, description: 'A NetFlow v9/IPFIX template not refreshed for this long is forgotten.' },
-    max_templates_per_exporter: int('Templates kept per exporter; beyond it the oldest is evicted.', D.max_templates_per_exporter, 1),
+    max_templates_per_exporter: int('Templates (data and options) one exporter may hold; a new template beyond it is refused and counted (template_limit) until others expire or are withdrawn.', D.max_templates_per_exporter, 1),
     max_fields_per_template: int('Templates with more fields are rejected as malformed.', D.max_fields_per_template, 1),
     max_fields_per_exporter: int('Total template fields kept per exporter.', D.max_fields_per_exporter, 1),
     pending_max_bytes_per_exporter: int('Bytes of data sets held per exporter while their template is unknown.', D.pending_max_bytes_per_exporter, 1),
     pending_max_bytes_total: int('Bytes of data sets held in all, across exporters, while their templates are unknown.', D.pending_max_bytes_total, 1),
     pending_max_age_seconds: { type: 'number', exclusiveMinimum: 0, default: D.pending_max_age_seconds, description: 'Held data sets older than this are dropped (and counted as lost).' },
     keep_unmapped_fields: { type: 'boolean', default: D.keep_unmapped_fields, description: 'Carry fields with no canonical slot (vendor, unknown) as extra_fields.' },
+    max_records_per_second_per_exporter: int('Flow records per second one exporter address may send (token bucket, one second of burst); 0 = unlimited. Beyond it its datagrams are dropped before decoding and counted.', D.max_records_per_second_per_exporter, 0),
   },
 };
 

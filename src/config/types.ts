@@ -8,6 +8,10 @@ export interface ListenerConfig {
   host: string;
   port: number;
   protocol: ProtocolChoice;
+  /** Source prefixes ("192.0.2.0/24", "2001:db8::1"); absent = every source. Others are dropped before decoding. */
+  allow?: string[];
+  /** SO_RCVBUF asked of the kernel (Linux caps it at net.core.rmem_max). */
+  receive_buffer_bytes: number;
 }
 
 export interface DecoderConfig {
@@ -19,6 +23,8 @@ export interface DecoderConfig {
   pending_max_bytes_total: number;
   pending_max_age_seconds: number;
   keep_unmapped_fields: boolean;
+  /** Records per second one exporter address may send; 0 = unlimited. Beyond it its datagrams are dropped before decoding. */
+  max_records_per_second_per_exporter: number;
 }
 
 export type Framing = 'raw' | 'delimited';

@@ -25,6 +25,10 @@ export class DomainMap<T> {
     if (m.size === 0) this.byExporter.delete(exporterKey);
   }
 
+  clear(): void {
+    this.byExporter.clear();
+  }
+
   *entries(): IterableIterator<[string, number, T]> {
     for (const [k, m] of this.byExporter) for (const [d, v] of m) yield [k, d, v];
   }

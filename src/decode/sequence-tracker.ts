@@ -6,6 +6,15 @@ import { DomainMap } from './domain-map';
 
 const HALF_RANGE = 0x80000000;
 
+/**
+ * Streams remembered per tracker. Any datagram names its stream (v9 source id, IPFIX domain,
+ * sFlow agent and sub-agent, v5 engine) in its header, so a hostile sender making up a new one
+ * per datagram would otherwise grow these maps without end (found by the gateway fuzz run,
+ * test/hardening/fuzz-gateway.test.ts). When full they are cleared: each stream then misses
+ * one gap measurement, nothing else.
+ */
+export const MAX_STREAMS = 65536;
+
 /** Units missing before `seq` when `expected` was due; a jump back or past 2^31 is a reset. */
 function gapOf(expected: number | undefined, seq: number): number {
   if (expected === undefined) return 0;
@@ -20,14 +29,21 @@ export class DomainSequenceTracker {
   // (see SequenceTracker).
   private restored = new DomainMap<number>();
   private restoredCount = 0;
+  private streams = 0;
 
   observe(exporterKey: string, domain: number, seq: number, advance: number): number {
     let expected = this.next.get(exporterKey, domain);
-    if (expected === undefined && this.restoredCount > 0) {
-      expected = this.restored.get(exporterKey, domain);
-      if (expected !== undefined) {
-        this.restored.delete(exporterKey, domain);
-        if (--this.restoredCount === 0) this.restored = new DomainMap();
+    if (expected === undefined) {
+      if (this.restoredCount > 0) {
+        expected = this.restored.get(exporterKey, domain);
+        if (expected !== undefined) {
+          this.restored.delete(exporterKey, domain);
+          if (--this.restoredCount === 0) this.restored = new DomainMap();
+        }
+      }
+      if (++this.streams > MAX_STREAMS) {
+        this.next.clear();
+        this.streams = 1;
       }
     }
     this.next.set(exporterKey, domain, (seq + advance) >>> 0);
@@ -35,6 +51,7 @@ export class DomainSequenceTracker {
   }
 
   reset(exporterKey: string, domain: number): void {
+    if (this.next.get(exporterKey, domain) !== undefined) this.streams--;
     this.next.delete(exporterKey, domain);
     if (this.restoredCount > 0 && this.restored.get(exporterKey, domain) !== undefined) {
       this.restored.delete(exporterKey, domain);
@@ -71,9 +88,12 @@ export class SequenceTracker {
    */
   observe(stream: string, seq: number, advance: number): number {
     let expected = this.next.get(stream);
-    if (expected === undefined && this.restored.size > 0) {
-      expected = this.restored.get(stream);
-      this.restored.delete(stream);
+    if (expected === undefined) {
+      if (this.restored.size > 0) {
+        expected = this.restored.get(stream);
+        this.restored.delete(stream);
+      }
+      if (this.next.size >= MAX_STREAMS) this.next.clear();
     }
     this.next.set(stream, (seq + advance) >>> 0);
     return gapOf(expected, seq);

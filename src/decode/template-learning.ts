@@ -87,5 +87,10 @@ export function holdSet(c: SetContext, id: number, b: Buffer, p: number, end: nu
     sequence: c.sequence,
     domain: c.domain,
   });
-  for (const d of dropped) addError(c.out, 'pending_overflow', `pending queue full: dropped ${d.body.length} bytes held for ${describeHeld(d)}`);
+  for (const d of dropped) {
+    addError(c.out, 'pending_overflow', `pending queue full: dropped ${d.body.length} bytes held for ${describeHeld(d)}`);
+    // Whose data was lost: the per-exporter limit drops this exporter's own oldest set, the
+    // total limit may drop another's (keys are "address|port").
+    if (d.exporterKey !== c.exporter.key) c.out.errors[c.out.errors.length - 1].exporter = d.exporterKey.slice(0, d.exporterKey.lastIndexOf('|'));
+  }
 }

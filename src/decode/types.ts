@@ -45,6 +45,9 @@ export interface DecodeError {
   detail: string;
   /** How many units this error stands for (records lost, sets dropped); 1 when unknown. */
   count: number;
+  /** Address text of the exporter whose data this concerns, when not the datagram's own
+   * (pending_overflow under the global pending limit can drop another exporter's held data). */
+  exporter?: string;
 }
 
 export interface DecodeOutput {

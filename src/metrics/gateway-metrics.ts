@@ -65,6 +65,12 @@ export type KafkaDropReason =
   | 'message_too_large'  // the broker rejects the message for its size; retrying cannot help
   | 'shutdown';          // still buffered when the shutdown flush gave up
 
+/** Why an exporter was held to its limits (label of flowgate_exporter_limited_total). */
+export type ExporterLimitReason =
+  | 'records_per_second' // decoder.max_records_per_second_per_exporter: datagrams dropped undecoded
+  | 'template_limit'     // a template refused: max_templates_per_exporter / max_fields_per_* reached
+  | 'pending_overflow';  // a held data set dropped: pending_max_bytes_per_exporter (or _total) reached
+
 export const KAFKA_DROP_REASONS: readonly KafkaDropReason[] = ['buffer_full', 'message_too_large', 'shutdown'];
 
 // A Record over the union makes the compiler reject a reason added to ErrorReason but not here,
@@ -298,6 +304,8 @@ export class GatewayMetrics {
   private readonly counterSamplesTotal: DeferredCounter<'exporter'>;
   private readonly sequenceGaps: DeferredCounter<'exporter' | 'protocol'>;
   private readonly counterSampleByExporter = new Map<string, Cell>();
+  private readonly exporterLimitedCounter: DeferredCounter<'exporter' | 'reason'>;
+  private readonly exporterLimitedCells = new Map<string, Cell>();
   private readonly reasons: ReasonCells;
   private readonly pendingLost: Cell;
   private readonly foldedCell: Cell;
@@ -365,6 +373,9 @@ export class GatewayMetrics {
       reasons[reason] = { events: errorEvents.cell({ reason }), units: errorUnits.cell({ reason }) };
     }
     this.reasons = reasons as ReasonCells;
+    this.exporterLimitedCounter = counter('flowgate_exporter_limited_total',
+      'Per-exporter limits applied, by exporter address and reason: records_per_second (datagrams dropped undecoded), ' +
+      'template_limit (templates refused), pending_overflow (held data sets dropped)', ['exporter', 'reason']);
     this.pendingLost = single('flowgate_pending_lost_total',
       'Loss ledger: data sets dropped from the pending queue (pending_overflow + pending_expired units)');
     this.foldedCell = single('flowgate_exporters_folded_total',
@@ -455,6 +466,22 @@ export class GatewayMetrics {
     c.events.n++;
     c.units.n += count;
     if (reason === 'pending_overflow' || reason === 'pending_expired') this.pendingLost.n += count;
+  }
+
+  /**
+   * An exporter held to one of its limits, `n` times (datagrams for records_per_second,
+   * templates for template_limit, data sets for pending_overflow). Same exporter label folding
+   * as the other per-exporter series. Not on every datagram: only when a limit bites.
+   */
+  exporterLimited(address: string, reason: ExporterLimitReason, n = 1): void {
+    const label = (this.exporterByAddress.get(address) ?? this.admit(address)).label;
+    const key = `${label}|${reason}`;
+    let c = this.exporterLimitedCells.get(key);
+    if (c === undefined) {
+      c = this.exporterLimitedCounter.cell({ exporter: label, reason });
+      this.exporterLimitedCells.set(key, c);
+    }
+    c.n += n;
   }
 
   // ---------------------------------------------------------------- decoder state

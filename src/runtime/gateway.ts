@@ -10,8 +10,10 @@ import type { GatewayConfig } from '../config/types';
 import { DatagramDecoder, type ProtocolChoice } from '../decode/datagram-decoder';
 import type { DecodeOutput, Exporter } from '../decode/types';
 import { UdpListener } from '../ingest/udp-listener';
+import { ExporterRateLimit } from '../ingest/exporter-rate-limit';
+import { readKernelDrops } from '../ingest/kernel-drops';
 import type { RateLimitedLog } from '../log/rate-limited';
-import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { GatewayMetrics, ListenerMetrics } from '../metrics/gateway-metrics';
 import type { StateKeeper } from '../state/state-keeper';
 
 export const FLOW_TOPIC = 'flows';
@@ -24,7 +26,14 @@ export interface GatewayStats {
   errors: Record<string, number>;
   sequenceGaps: number;
   exporters: Set<string>;
+  /** Datagrams dropped undecoded: exporter over decoder.max_records_per_second_per_exporter. */
+  throttled: number;
+  /** Per listener (same order as config.listeners): the kernel's drop count at the last read. */
+  kernelDrops: number[];
 }
+
+/** How often kernel drop counters are read besides at every scrape (and in the summary). */
+const KERNEL_DROPS_INTERVAL_MS = 5000;
 
 export interface GatewayParts {
   bus: Bus;
@@ -42,7 +51,7 @@ const NOOP_LOG: BusLog = { debug() {}, info() {}, warn() {}, error() {} };
 export class Gateway {
   readonly decoder: DatagramDecoder;
   readonly listeners: UdpListener[];
-  readonly stats: GatewayStats = { datagrams: 0, records: 0, counters: 0, errors: {}, sequenceGaps: 0, exporters: new Set() };
+  readonly stats: GatewayStats = { datagrams: 0, records: 0, counters: 0, errors: {}, sequenceGaps: 0, exporters: new Set(), throttled: 0, kernelDrops: [] };
   readonly topic: string;
   readonly countersTopic: string;
   private readonly bus: Bus;
@@ -55,6 +64,8 @@ export class Gateway {
   private lastLearned = 0;
   private lastExpired = 0;
   private stateVersion = '';
+  private readonly rateLimit: ExporterRateLimit | undefined;
+  private listenerMetrics: Array<ListenerMetrics | undefined> = [];
 
   constructor(private readonly config: GatewayConfig, private readonly parts: GatewayParts) {
     const c = config.decoder;
@@ -77,6 +88,7 @@ export class Gateway {
         maxAgeUs: c.pending_max_age_seconds * 1e6,
       },
     });
+    this.rateLimit = c.max_records_per_second_per_exporter > 0 ? new ExporterRateLimit(c.max_records_per_second_per_exporter) : undefined;
     this.listeners = config.listeners.map((spec) => new UdpListener(spec, (b, ex, t, p) => this.onDatagram(b, ex, t, p)));
     const m = parts.metrics;
     if (m) {
@@ -109,11 +121,24 @@ export class Gateway {
       const a = l.address();
       const name = a ? `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}` : `${l.spec.host}:${l.spec.port}`;
       const lm = this.parts.metrics?.listener(name, l.spec.protocol);
-      if (lm) l.onError(() => lm.receiveError());
-      else l.onError(() => undefined);
+      this.listenerMetrics.push(lm);
+      if (lm) {
+        l.onError(() => lm.receiveError());
+        l.onDenied(() => lm.denied());
+      } else l.onError(() => undefined);
       const rcvbuf = l.receiveBufferBytes();
       lm?.setReceiveBufferBytes(rcvbuf);
-      this.log.info({ address: a?.address, port: a?.port, protocol: l.spec.protocol, receive_buffer_bytes: rcvbuf }, 'listening');
+      const rb = l.receiveBuffer;
+      this.log.info({
+        address: a?.address, port: a?.port, protocol: l.spec.protocol, receive_buffer_bytes: rcvbuf,
+        receive_buffer_requested: rb?.requested, allow: l.spec.allow,
+      }, 'listening');
+      if (rb?.shortfall) this.log.warn({ address: a?.address, port: a?.port, requested: rb.requested, receive_buffer_bytes: rcvbuf, sysctl: 'net.core.rmem_max' }, `listener ${name}: ${rb.shortfall}`);
+    }
+    if (this.listeners.length) {
+      this.readKernelDrops();
+      this.every(KERNEL_DROPS_INTERVAL_MS, () => this.readKernelDrops());
+      this.parts.metrics?.onCollect(() => this.readKernelDrops());
     }
     if (this.config.summary_interval_seconds > 0) {
       this.every(this.config.summary_interval_seconds * 1000, () => this.emitSummary());
@@ -123,9 +148,25 @@ export class Gateway {
     }
   }
 
+  /**
+   * Reads the kernel's per-socket drop counters (/proc/net/udp, udp6) into stats and metrics.
+   * Runs at start, every few seconds and at every scrape; cheap enough for that (two small
+   * files and /proc/self/fd), far too dear for the datagram path.
+   */
+  readKernelDrops(): number[] {
+    const totals = readKernelDrops(this.listeners.map((l) => l.address()));
+    totals.forEach((t, i) => {
+      if (t === undefined) return;
+      this.stats.kernelDrops[i] = t;
+      this.listenerMetrics[i]?.kernelDrops(t);
+    });
+    return this.stats.kernelDrops;
+  }
+
   /** Closes the sockets, saves state, flushes the bus. Nothing held is silently lost. */
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    if (this.listeners.some((l) => l.address())) this.readKernelDrops();
     for (const l of this.listeners) await l.stop();
     // After the sockets closed: the sequence numbers saved now are where this process
     // stopped reading, so the next start counts everything after them as a gap.
@@ -141,6 +182,8 @@ export class Gateway {
       datagrams: s.datagrams, records: s.records, counter_samples: s.counters, exporters: s.exporters.size,
       sequence_gaps: s.sequenceGaps, templates: this.decoder.state.templates.size, pending_bytes: this.decoder.state.pending.bytes,
       published: b.published, buffered: b.buffered, dropped: b.dropped, errors: s.errors,
+      denied: this.listeners.reduce((n, l) => n + l.denied, 0), throttled: s.throttled,
+      kernel_drops: s.kernelDrops.reduce((n, d) => n + d, 0),
     };
   }
 
@@ -176,9 +219,18 @@ export class Gateway {
   }
 
   private onDatagram(b: Buffer, exporter: Exporter, receivedUs: number, protocol: ProtocolChoice): void {
+    // Over its record rate an exporter's datagrams are dropped undecoded (its own bucket:
+    // others are unaffected). Without the limit this is one test of a field.
+    const bucket = this.rateLimit?.admit(exporter.addressText, receivedUs);
+    if (this.rateLimit && bucket === undefined) {
+      this.stats.throttled++;
+      this.parts.metrics?.exporterLimited(exporter.addressText, 'records_per_second');
+      return;
+    }
     const batch = this.batch;
     batch.reset();
     const out = this.decoder.decodeWire(b, exporter, receivedUs, protocol, batch);
+    if (bucket !== undefined) ExporterRateLimit.charge(bucket, batch.count);
     const s = this.stats;
     s.datagrams++;
     // Bounded: spoofed sources must not grow it without end (the count is for the summary).
@@ -197,6 +249,7 @@ export class Gateway {
     const s = this.stats;
     for (const e of out.errors) {
       s.errors[e.reason] = (s.errors[e.reason] ?? 0) + e.count;
+      if (e.reason === 'template_limit' || e.reason === 'pending_overflow') this.parts.metrics?.exporterLimited(e.exporter ?? exporter.addressText, e.reason, e.count);
       // Held data is not an error yet: it decodes when the template comes.
       if (e.reason !== 'template_missing') this.parts.badInput?.badInput(e.reason, e.detail, { exporter: exporter.key, protocol: out.protocol ?? 'unknown' });
     }

@@ -49,7 +49,7 @@ describe('config: parseConfig', () => {
   it('fills in every default for a minimal file (embedded bus, no state, no metrics)', () => {
     const c = parseConfig(LISTEN, 'c.yaml', {});
     expect(c).to.deep.equal({
-      listeners: [{ host: '127.0.0.1', port: 0, protocol: 'auto' }],
+      listeners: [{ host: '127.0.0.1', port: 0, protocol: 'auto', receive_buffer_bytes: 8388608 }],
       decoder: DEFAULT_DECODER_CONFIG,
       summary_interval_seconds: 10,
       log: { level: 'info', bad_input_per_minute: 10 },
@@ -60,16 +60,25 @@ describe('config: parseConfig', () => {
   it('accepts the form the embedded-gateway test uses', () => {
     const c = parseConfig('listeners: [{ listen: "127.0.0.1:0", protocol: auto }]\nsummary_interval_seconds: 0');
     expect(c.summary_interval_seconds).to.equal(0);
-    expect(c.listeners).to.deep.equal([{ host: '127.0.0.1', port: 0, protocol: 'auto' }]);
+    expect(c.listeners).to.deep.equal([{ host: '127.0.0.1', port: 0, protocol: 'auto', receive_buffer_bytes: 8388608 }]);
   });
 
   it('parses IPv4, [IPv6] and :PORT listen addresses', () => {
     const c = parseConfig('listeners:\n- listen: "10.1.2.3:2055"\n- { listen: "[::]:4739", protocol: ipfix }\n- listen: ":6343"\n  protocol: sflow', 'c.yaml', {});
     expect(c.listeners).to.deep.equal([
-      { host: '10.1.2.3', port: 2055, protocol: 'auto' },
-      { host: '::', port: 4739, protocol: 'ipfix' },
-      { host: '0.0.0.0', port: 6343, protocol: 'sflow' },
+      { host: '10.1.2.3', port: 2055, protocol: 'auto', receive_buffer_bytes: 8388608 },
+      { host: '::', port: 4739, protocol: 'ipfix', receive_buffer_bytes: 8388608 },
+      { host: '0.0.0.0', port: 6343, protocol: 'sflow', receive_buffer_bytes: 8388608 },
     ]);
+  });
+
+  it('reads listeners[].allow (a list or one string) and receive_buffer_bytes', () => {
+    const c = parseConfig('listeners:\n- { listen: "[::]:2055", allow: [192.0.2.0/24, "2001:db8::1"], receive_buffer_bytes: 65536 }\n- { listen: ":6343", allow: 10.0.0.1 }\ndecoder: { max_records_per_second_per_exporter: 5000 }', 'c.yaml', {});
+    expect(c.listeners).to.deep.equal([
+      { host: '::', port: 2055, protocol: 'auto', receive_buffer_bytes: 65536, allow: ['192.0.2.0/24', '2001:db8::1'] },
+      { host: '0.0.0.0', port: 6343, protocol: 'auto', receive_buffer_bytes: 8388608, allow: ['10.0.0.1'] },
+    ]);
+    expect(c.decoder.max_records_per_second_per_exporter).to.equal(5000);
   });
 
   it('fills in the kafka, state, metrics and tls defaults', () => {

@@ -152,6 +152,34 @@ describe('NetFlow v9 templates', () => {
     const other = d.decode(v9(1, 1, 1, 1_700_000_000, tpl(256)), OTHER_PORT, T0);
     expect(other.errors).to.deep.equal([]);
     expect(d.state.templates.size).to.equal(3);
+    // Redefining a held id is not a new template: allowed at the limit.
+    expect(d.decode(v9(2, 1, 1, 1_700_000_000, set(0, be([257, 2], [1, 2], [1, 2], [4, 2]))), EXPORTER, T0).errors).to.deep.equal([]);
+  });
+
+  it('enforces the field limits and the pending limit per exporter and leaves other exporters alone', () => {
+    const d = new DatagramDecoder({
+      templateLimits: { maxFieldsPerTemplate: 4, maxFieldsPerExporter: 6 },
+      pendingLimits: { maxBytesPerExporter: 100, maxBytesTotal: 10_000 },
+    });
+    const tpl = (id: number, fields: number): Buffer => set(0, be([id, 2], [fields, 2], ...Array.from({ length: fields }, (): [number, number][] => [[1, 2], [4, 2]]).flat()));
+    // 5 fields in one template: over max_fields_per_template.
+    expect(d.decode(v9(1, 1, 1, 1_700_000_000, tpl(256, 5)), EXPORTER, T0).errors.map((e) => e.reason)).to.deep.equal(['template_limit']);
+    // 4 + 4 fields: the second is over max_fields_per_exporter (6).
+    expect(d.decode(v9(2, 1, 1, 1_700_000_000, tpl(256, 4), tpl(257, 4)), EXPORTER, T0).errors.map((e) => e.reason)).to.deep.equal(['template_limit']);
+    // Another exporter has its own field budget.
+    expect(d.decode(v9(1, 1, 1, 1_700_000_000, tpl(256, 4), tpl(258, 1)), OTHER_PORT, T0).errors).to.deep.equal([]);
+    // Held data over pending_max_bytes_per_exporter drops this exporter's oldest held set only.
+    const held = (id: number): Buffer => set(id, Buffer.alloc(60, 1));
+    const a = d.decode(v9(3, 1, 1, 1_700_000_000, held(300), held(301)), EXPORTER, T0);
+    expect(a.errors.map((e) => e.reason)).to.deep.equal(['template_missing', 'template_missing', 'pending_overflow']);
+    expect(a.errors[2].exporter, 'the dropped set was this exporter\'s own').to.equal(undefined);
+    const b = d.decode(v9(2, 1, 1, 1_700_000_000, held(300)), OTHER_PORT, T0);
+    expect(b.errors.map((e) => e.reason)).to.deep.equal(['template_missing']);
+    expect(d.state.pending.count).to.equal(2);
+    // The other exporter's held set is still there and decodes when its template comes.
+    const c = d.decode(v9(3, 1, 1, 1_700_000_000, set(0, be([300, 2], [1, 2], [1, 2], [4, 2]))), OTHER_PORT, T0);
+    expect(c.errors).to.deep.equal([]);
+    expect(c.flows).to.have.length(15);
   });
 
   it('expires templates not refreshed in time', () => {
