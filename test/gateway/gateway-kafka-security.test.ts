@@ -41,6 +41,8 @@ describe('gateway: Kafka security of its own clients (startGateway, as run)', ()
     rmSync(dir, { recursive: true, force: true });
   });
 
+  // Listeners ask for 64 KiB of receive buffer, below any net.core.rmem_max, so the only
+  // warnings these tests can see are the ones about secrets and exposure they look for.
   const kafkaSection = (sasl: string): string =>
     `kafka:\n  brokers: ["127.0.0.1:${broker.port}"]\n  create_topics: false\n  state_topic: ""\n  timeout_ms: 2000\n  sasl:\n${sasl}\n`;
 
@@ -48,7 +50,7 @@ describe('gateway: Kafka security of its own clients (startGateway, as run)', ()
     const pw = path.join(dir, 'pw');
     writeFileSync(pw, `${PASSWORD}\n`);
     chmodSync(pw, 0o600);
-    const config = parseConfig(`listeners: [{ listen: "127.0.0.1:0" }]\nmetrics: { listen: "127.0.0.1:0" }\n${kafkaSection(`    mechanism: scram-sha-512\n    username: ${USER}\n    password_file: ${pw}`)}`, 'c.yaml', {});
+    const config = parseConfig(`listeners: [{ listen: "127.0.0.1:0", receive_buffer_bytes: 65536 }]\nmetrics: { listen: "127.0.0.1:0" }\n${kafkaSection(`    mechanism: scram-sha-512\n    username: ${USER}\n    password_file: ${pw}`)}`, 'c.yaml', {});
     const before = broker.attempts.length;
     const log = capture();
     // start() returns once the producer's first connect (authentication included) has ended.
@@ -64,7 +66,7 @@ describe('gateway: Kafka security of its own clients (startGateway, as run)', ()
     const pw = path.join(dir, 'pw-644');
     writeFileSync(pw, PASSWORD);
     chmodSync(pw, 0o644);
-    const config = parseConfig(`listeners: [{ listen: "127.0.0.1:0" }]\n${kafkaSection(`    mechanism: plain\n    username: ${USER}\n    password_file: ${pw}`)}`, 'c.yaml', {});
+    const config = parseConfig(`listeners: [{ listen: "127.0.0.1:0", receive_buffer_bytes: 65536 }]\n${kafkaSection(`    mechanism: plain\n    username: ${USER}\n    password_file: ${pw}`)}`, 'c.yaml', {});
     const log = capture();
     gw = await startGateway(config, { destination: log.destination });
     expect(log.lines.filter((l) => l.level === 'warn').map(({ key, file, mode, msg }) => ({ key, file, mode, msg }))).to.deep.equal([
@@ -82,7 +84,7 @@ describe('gateway: Kafka security of its own clients (startGateway, as run)', ()
     const failed = await startGateway(config, { destination: log.destination }).then(() => 'started', (e: Error) => e.message);
     expect(failed).to.equal('The Kafka server does not support the requested API version');
     expect(broker.attempts.slice(before)).to.deep.include({ mechanism: 'PLAIN', username: USER, ok: true, tls: false });
-    const wrong = parseConfig(`listeners: [{ listen: "127.0.0.1:0" }]\n${kafkaSection(`    mechanism: plain\n    username: ${USER}\n    password_env: GW_PW`)}`, 'c.yaml', { GW_PW: 'wrong-pw-9' });
+    const wrong = parseConfig(`listeners: [{ listen: "127.0.0.1:0", receive_buffer_bytes: 65536 }]\n${kafkaSection(`    mechanism: plain\n    username: ${USER}\n    password_env: GW_PW`)}`, 'c.yaml', { GW_PW: 'wrong-pw-9' });
     const log2 = capture();
     gw = await startGateway(wrong, { destination: log2.destination });
     // Logged at start although the bus was never up (it used to be silent until a first success).
