@@ -23,6 +23,12 @@
 // the log from growing (Produce requests fail with NOT_ENOUGH_REPLICAS, nothing appended), reads
 // all of it with kcat, checks that this is exactly what the gateway had counted as published,
 // and only then kills the broker: "on the topic" = read from the old broker + the new one.
+//
+// No clock decides the outcome: the senders run with a pass count far beyond any run (a bound
+// that only ends a runaway) and are stopped by the test (SIGTERM; replay finishes the datagram in
+// hand and prints its summary) once the broker or gateway is back and the gateway has decoded
+// (and, for the broker, published) a good number of records after the restart. Records sent are
+// computed from that summary (datagrams_sent, loops_completed) and the capture as replay loads it.
 
 import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -34,8 +40,10 @@ import { startKafkaMock, type KafkaMock, type KafkaMockTopic } from '../support/
 import { readTopic, type KafkaRecord } from '../support/kcat';
 import { FIXTURES, metricSum, scrapeMetrics, sleep, decodeWithCli } from '../support/gateway-harness';
 import {
-  freeUdpPort, jsonLines, killAllCliProcesses, lastSummary, sigterm, startGatewayProcess, startReplayProcess, type GatewayProcess,
+  freeUdpPort, jsonLines, killAllCliProcesses, lastSummary, sigterm, startGatewayProcess, startReplayProcess,
+  type GatewayProcess, type ReplayProcess, type ReplaySummary,
 } from '../support/cli-processes';
+import { loadReplayDatagrams } from '../../src/replay/capture';
 
 const V5 = path.join(FIXTURES, 'softflowd-v5.pcap');
 const IPFIX = path.join(FIXTURES, 'pmacct-ipfix-sampled.pcap');
@@ -44,6 +52,11 @@ const STATE_TOPIC = 'gw-state';
 const TOPICS: KafkaMockTopic[] = [{ name: TOPIC, partitions: 4 }, { name: STATE_TOPIC, partitions: 1 }];
 const NOT_ENOUGH_REPLICAS = 19;
 const PRODUCE_API = 0;
+/** Passes the senders are started with: never reached in a test (v5 at 400 datagrams/s: ~13
+ * min, IPFIX at 100/s: ~17 min, the test's limit is 5); the test stops them. Only a runaway
+ * sender (the test process gone without its afterEach) ends by itself, at this bound. */
+const V5_SENDER_LOOPS = 10_000;
+const IPFIX_SENDER_LOOPS = 2_000;
 
 interface Scrape {
   decoded: number;
@@ -53,6 +66,7 @@ interface Scrape {
   /** NetFlow v5 only (the exact ledger). */
   decodedV5: number;
   gapsV5: number;
+  decodedIpfix: number;
   dropped: Record<string, number>;
   produceErrors: number;
 }
@@ -67,6 +81,7 @@ async function scrape(g: GatewayProcess): Promise<Scrape> {
     gaps: metricSum(t, 'flowgate_sequence_gaps_total'),
     decodedV5: metricSum(t, 'flowgate_records_decoded_total', v5),
     gapsV5: metricSum(t, 'flowgate_sequence_gaps_total', v5),
+    decodedIpfix: metricSum(t, 'flowgate_records_decoded_total', { protocol: 'ipfix' }),
     dropped: {
       buffer_full: metricSum(t, 'flowgate_kafka_dropped_records_total', { reason: 'buffer_full' }),
       shutdown: metricSum(t, 'flowgate_kafka_dropped_records_total', { reason: 'shutdown' }),
@@ -75,10 +90,14 @@ async function scrape(g: GatewayProcess): Promise<Scrape> {
   };
 }
 
-async function until(g: GatewayProcess, cond: (s: Scrape) => boolean, ms: number, what: string): Promise<Scrape> {
+/** Waits for `cond` on the gateway's /metrics; fails when `ms` pass, the gateway exits, or one
+ * of `running` (senders that must still be sending while we wait) has exited. */
+async function until(g: GatewayProcess, cond: (s: Scrape) => boolean, ms: number, what: string, running: readonly ReplayProcess[] = []): Promise<Scrape> {
   const deadline = Date.now() + ms;
   let last = await scrape(g);
   while (!cond(last)) {
+    const gone = running.find((p) => p.exited());
+    if (gone) throw new Error(`a sender ended on its own while waiting for ${what}:\n${gone.lines.slice(-10).join('\n')}`);
     if (Date.now() > deadline || g.exited()) {
       throw new Error(`${g.exited() ? 'the gateway exited' : `timed out after ${ms} ms`} waiting for ${what}; last /metrics: ${JSON.stringify(last)}\n${g.lines.slice(-15).join('\n')}`);
     }
@@ -130,6 +149,56 @@ function kafkaSection(kafka: KafkaMock, extra: string[], stateTopic = ''): strin
 }
 
 const v5PerPass = decodeWithCli('softflowd-v5.pcap').length;
+const ipfixPerPass = decodeWithCli('pmacct-ipfix-sampled.pcap').length;
+
+/** The NetFlow v5 capture as `flowgate replay` sends it (its own loader, so the datagram list
+ * and order are replay's by construction): records per datagram (header count) in send order. */
+function v5Ledger(file: string): { datagramsPerPass: number; recordsPerPass: number; skipped: Record<string, number>; recordsEmitted(s: ReplaySummary): number } {
+  const capture = loadReplayDatagrams(file);
+  const prefix = [0]; // prefix[k] = records in the first k datagrams of a pass
+  for (const d of capture.datagrams) {
+    if (d.protocol !== 'netflow5') throw new Error(`${file}: a ${d.protocol} datagram in the v5 ledger's capture`);
+    const count = d.payload.readUInt16BE(2);
+    // A count the datagram cannot hold would make the decoder's clamp and the header disagree.
+    if (24 + 48 * count > d.payload.length) throw new Error(`${file}: header count ${count} does not fit a ${d.payload.length}-byte datagram`);
+    prefix.push(prefix[prefix.length - 1] + count);
+  }
+  const n = capture.datagrams.length;
+  return {
+    datagramsPerPass: n,
+    recordsPerPass: prefix[n],
+    skipped: capture.skipped,
+    /** Records the exporter numbered, i.e. those of every datagram replay handed to a socket, in
+     * send order: whole passes, then the first datagrams of the next one (all n of them when the
+     * stop came right after a pass's last datagram, before the pass was counted). Handed over =
+     * datagrams_sent + send_errors: a send the kernel refused (ECONNREFUSED, a pending ICMP
+     * "port unreachable" while no gateway listened) used its sequence numbers all the same, so
+     * the gateway counts its records as a gap, like a datagram that reached no listener. */
+    recordsEmitted(s: ReplaySummary): number {
+      expect(s.flow_datagrams_per_loop, 'replay sent the datagrams the ledger counts').to.equal(n);
+      expect(s.skipped, 'replay skipped what the ledger skipped').to.deep.equal(capture.skipped);
+      const handedOver = s.datagrams_sent + s.send_errors;
+      const partial = handedOver - s.loops_completed * n;
+      expect(partial, `datagrams after the last whole pass (${handedOver} handed over, ${s.loops_completed} passes of ${n})`).to.be.within(0, n);
+      return s.loops_completed * prefix[n] + prefix[partial];
+    },
+  };
+}
+
+/** SIGTERMs a sender the test kept running and returns its summary: exit 0, interrupted (it was
+ * still sending when stopped, i.e. the whole scenario ran under load). */
+async function stopSender(p: ReplayProcess): Promise<ReplaySummary> {
+  expect(p.exited(), 'the sender still runs when the scenario is over').to.equal(false);
+  expect(await sigterm(p), 'the sender exits 0 on SIGTERM').to.equal(0);
+  const s = await p.summary;
+  expect(s.interrupted, 'the sender was stopped, not done').to.equal(true);
+  return s;
+}
+
+function sentText(s: ReplaySummary, perPass: number): string {
+  const handedOver = s.datagrams_sent + s.send_errors;
+  return `${handedOver} datagrams = ${s.loops_completed} passes + ${handedOver - s.loops_completed * perPass}; ${s.send_errors} refused`;
+}
 
 describe('hardening: restarts under load (issue 7, line 4)', function () {
   this.timeout(300_000);
@@ -168,10 +237,11 @@ describe('hardening: restarts under load (issue 7, line 4)', function () {
         ...kafkaSection(first, [`buffer_max_records: ${c.bufferRecords}`, 'batch_max_records: 500']),
       ].join('\n'));
       const g = await startGatewayProcess(cfg, dir);
-      // ~5,600 records/s for ~11 s; the broker goes away after ~2 s and is back ~3-4 s later.
-      const loops = 140;
-      const sender = startReplayProcess(V5, port, loops, 400, dir);
-      await until(g, (s) => s.published >= 8000, 60_000, '8000 records published before the broker is stopped');
+      const ledger = v5Ledger(V5);
+      expect(ledger.recordsPerPass, 'records per pass: header counts = the decoder\'s records').to.equal(v5PerPass);
+      // ~5,600 records/s until stopped; the broker goes away after 8000 records are published.
+      const sender = startReplayProcess(V5, port, V5_SENDER_LOOPS, 400, dir);
+      await until(g, (s) => s.published >= 8000, 60_000, '8000 records published before the broker is stopped', [sender]);
 
       // Freeze the log: from here every Produce fails (nothing appended) while fetches work.
       await first.failRequests(PRODUCE_API, 100_000, NOT_ENOUGH_REPLICAS);
@@ -183,14 +253,20 @@ describe('hardening: restarts under load (issue 7, line 4)', function () {
       expect(fromFirst.length, 'records read from the killed broker = records it acknowledged').to.equal(atKill.published);
 
       await sleep(c.outageMs); // no broker process at all; the sender keeps sending
-      expect(sender.exited(), 'the sender still runs when the broker comes back').to.equal(false);
+      if (c.bufferRecords < 1_000_000) {
+        // The overflow by construction, not by how much a machine sends in outageMs.
+        await until(g, (s) => s.dropped.buffer_full > 0, 60_000, 'the small buffer to overflow while no broker runs', [sender]);
+      }
       const second = await mock(first.ports);
       expect(second.bootstrap).to.equal(first.bootstrap);
+      // Under load across the return: the new broker takes records while the sender still sends.
+      const atReturn = await scrape(g);
+      await until(g, (s) => s.published >= atKill.published + 5000 && s.decoded >= atReturn.decoded + 5000, 120_000,
+        '5000 records published to the new broker and 5000 more decoded after it started, the sender still sending', [sender]);
 
-      const sent = await sender.summary;
-      expect(sent.loops_completed).to.equal(loops);
+      const sent = await stopSender(sender);
       expect(sent.send_errors).to.equal(0);
-      const emitted = loops * v5PerPass;
+      const emitted = ledger.recordsEmitted(sent);
       const end = await until(g, (s) => s.decoded + s.gaps >= emitted && s.buffered === 0, 120_000,
         `every record decoded (or counted as a gap) and the buffer drained (${emitted} emitted)`);
       expect(end.decoded, 'decoded = published + dropped').to.equal(end.published + end.dropped.buffer_full + end.dropped.shutdown);
@@ -204,7 +280,7 @@ describe('hardening: restarts under load (issue 7, line 4)', function () {
       const onTopic = topic.distinct.size;
       const lost = emitted - onTopic;
       const dropped = end.dropped.buffer_full + end.dropped.shutdown;
-      report.push(`broker restart, ${c.name}: emitted ${emitted}, on the topic ${onTopic} (${fromFirst.length} from the killed broker + ` +
+      report.push(`broker restart, ${c.name}: emitted ${emitted} (${sentText(sent, ledger.datagramsPerPass)}), on the topic ${onTopic} (${fromFirst.length} from the killed broker + ` +
         `${onTopic - fromFirst.length} from the new one; ${topic.messages - onTopic} repeats), lost ${lost}; counters: sequence gaps ${end.gaps}, ` +
         `dropped buffer_full ${end.dropped.buffer_full}, shutdown ${end.dropped.shutdown}; published ${end.published} (${atKill.published} before the kill)`);
       expect(lost, 'records lost = what the counters report').to.equal(end.gaps + dropped);
@@ -232,13 +308,13 @@ describe('hardening: restarts under load (issue 7, line 4)', function () {
         ...kafkaSection(kafka, [], where === 'state topic' ? STATE_TOPIC : ''),
       ].join('\n'));
       const g1 = await startGatewayProcess(cfg, dir);
-      // v5 ~5,600 records/s for ~15 s, IPFIX alongside; the SIGTERM comes after ~2 s, and the
-      // restart (with the state topic: a consumer group join, ~3 s) well before the end.
-      const loops = 200;
-      const ipfixLoops = 30;
-      const v5 = startReplayProcess(V5, port, loops, 400, dir);
-      const ipfix = startReplayProcess(IPFIX, port, ipfixLoops, 100, dir);
-      const before = await until(g1, (s) => s.decodedV5 >= 10_000, 60_000, '10000 v5 records decoded before the SIGTERM');
+      const ledger = v5Ledger(V5);
+      expect(ledger.recordsPerPass, 'records per pass: header counts = the decoder\'s records').to.equal(v5PerPass);
+      // v5 ~5,600 records/s and IPFIX alongside, until stopped; the SIGTERM comes after 10000 v5
+      // records, and the senders are stopped only once the new gateway has decoded plenty.
+      const v5 = startReplayProcess(V5, port, V5_SENDER_LOOPS, 400, dir);
+      const ipfix = startReplayProcess(IPFIX, port, IPFIX_SENDER_LOOPS, 100, dir);
+      const before = await until(g1, (s) => s.decodedV5 >= 10_000, 60_000, '10000 v5 records decoded before the SIGTERM', [v5, ipfix]);
       expect(await sigterm(g1)).to.equal(0);
       const s1 = lastSummary(g1);
       // Zero loss inside the process: everything decoded was delivered before it exited.
@@ -254,15 +330,16 @@ describe('hardening: restarts under load (issue 7, line 4)', function () {
       const run1V5 = run1.byType.get(FlowType.NETFLOW_V5) ?? 0;
 
       const g2 = await startGatewayProcess(cfg, dir);
-      expect(v5.exited() || ipfix.exited(), 'the senders still run when the gateway is back').to.equal(false);
       expect(jsonLines(g2).some((l) => l.msg === 'state: restored templates and sampling state' && l.templates === templates)).to.equal(true);
       expect(jsonLines(g2).some((l) => String(l.msg).startsWith('state: sequence numbers from the last shutdown restored') && (l.sequence_streams as number) > 0),
         'sequence numbers restored').to.equal(true);
-      const sentV5 = await v5.summary;
-      const sentIpfix = await ipfix.summary;
-      expect(sentV5.loops_completed).to.equal(loops);
-      expect(sentIpfix.loops_completed).to.equal(ipfixLoops);
-      const emitted = loops * v5PerPass;
+      // Under load after the restart: the new gateway decodes v5 and a whole pass of IPFIX (its
+      // data needs the restored templates) while both senders still send.
+      await until(g2, (s) => s.decodedV5 >= 10_000 && s.decodedIpfix >= ipfixPerPass, 60_000,
+        `10000 v5 and ${ipfixPerPass} IPFIX records decoded by the restarted gateway, the senders still sending`, [v5, ipfix]);
+      const sentV5 = await stopSender(v5);
+      const sentIpfix = await stopSender(ipfix);
+      const emitted = ledger.recordsEmitted(sentV5);
       const end = await until(g2, (s) => run1V5 + s.decodedV5 + before.gapsV5 + s.gapsV5 >= emitted && s.buffered === 0 && s.published === s.decoded,
         60_000, `the v5 ledger to close (${emitted} emitted, ${run1V5} delivered by run 1) and everything decoded published`);
       expect(await sigterm(g2)).to.equal(0);
@@ -274,7 +351,7 @@ describe('hardening: restarts under load (issue 7, line 4)', function () {
       const topic = countRecords(await readTopic(kafka.bootstrap, TOPIC, { minRecords: (s1.published as number) + (s2.published as number), timeoutMs: 60_000 }));
       const onTopicV5 = topic.byType.get(FlowType.NETFLOW_V5) ?? 0;
       const gapsV5 = before.gapsV5 + end.gapsV5;
-      report.push(`gateway restart, ${where} (v5 ledger): emitted ${emitted}, on the topic ${onTopicV5} (run 1 ${run1V5}, run 2 ${end.decodedV5}), ` +
+      report.push(`gateway restart, ${where} (v5 ledger): emitted ${emitted} (${sentText(sentV5, ledger.datagramsPerPass)}; IPFIX ${sentIpfix.datagrams_sent} datagrams), on the topic ${onTopicV5} (run 1 ${run1V5}, run 2 ${end.decodedV5}), ` +
         `sequence gaps ${gapsV5} (run 1 ${before.gapsV5}; run 2, across the restart and after, ${end.gapsV5}); dropped run 1 ${JSON.stringify(s1.dropped)}, run 2 ${JSON.stringify(s2.dropped)}; ` +
         `repeats ${topic.messages - topic.distinct.size}; IPFIX records on the topic ${topic.byType.get(FlowType.IPFIX) ?? 0}, templates restored ${templates}, run 2 decode errors ${JSON.stringify(s2.errors)}`);
       expect(topic.messages, 'no record twice').to.equal(topic.distinct.size);

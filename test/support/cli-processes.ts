@@ -100,6 +100,8 @@ export interface ReplaySummary {
   datagrams_sent: number;
   loops_completed: number;
   flow_datagrams_per_loop: number;
+  /** Reason -> datagrams of the capture not replayed (the loader's `skipped`). */
+  skipped: Record<string, number>;
   send_errors: number;
   socket_errors: Record<string, number>;
   interrupted: boolean;
