@@ -118,13 +118,15 @@ describe('hardening: overload loses datagrams only at the socket, counted (accep
     expect(m(m1, 'flowgate_sequence_gaps_total')).to.be.at.most(perPass * LOOPS - decoded);
     expect(logWarnings, 'no rmem_max warning for 64 KiB').to.have.length(0);
 
-    // Phase 2: recovery at a low rate: every datagram arrives, none dropped.
+    // Phase 2: recovery at a low rate: every datagram arrives, none dropped. 100/s leaves the
+    // 128 KiB the kernel granted about a second of slack, so a GC pause or a busy CI machine
+    // cannot overflow it (at 500/s it held ~0.2 s).
     const before = { taken: r.taken(), published, drops };
-    const calm = await replayCli(port, ['--rate', '500', '--loop', '3']);
+    const calm = await replayCli(port, ['--rate', '100', '--loop', '3']);
     await waitFor(() => r.taken() >= before.taken + calm.datagrams_sent, 60_000, () => `taken ${r.taken() - before.taken} of ${calm.datagrams_sent}`);
     await waitFor(() => published >= before.published + 3 * perPass, 10_000, () => `published ${published - before.published} of ${3 * perPass}`);
     const dropsAfter = r.g.gateway.readKernelDrops()[0];
-    console.log(`      recovery at 500/s: sent ${calm.datagrams_sent}, received ${r.taken() - before.taken}, kernel drops +${(dropsAfter ?? 0) - drops}, records ${published - before.published}`);
+    console.log(`      recovery at 100/s: sent ${calm.datagrams_sent}, received ${r.taken() - before.taken}, kernel drops +${(dropsAfter ?? 0) - drops}, records ${published - before.published}`);
     expect(r.taken() - before.taken).to.equal(calm.datagrams_sent);
     expect(dropsAfter).to.equal(drops);
     expect(published - before.published).to.equal(3 * perPass);
