@@ -97,7 +97,8 @@ describe('flowgate run with the default config (README first command, embedded b
     }
     const metricsPort = Number(defaults.metrics.listen.split(':').pop());
     let text = '';
-    for (let i = 0; i < 100; i++) {
+    // Bounded wait, generous for a slow machine; a shortfall then fails below with the counts.
+    for (let i = 0; i < 600; i++) {
       text = await scrapeMetrics(metricsPort);
       if (metricSum(text, 'flowgate_records_published_total') >= expected) break;
       await sleep(100);
