@@ -5,7 +5,7 @@
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { CLI, sleep, waitFor } from './gateway-harness';
+import { CLI, waitFor } from './gateway-harness';
 
 export interface CliProcess {
   readonly child: ChildProcessWithoutNullStreams;
@@ -81,7 +81,9 @@ export async function startGatewayProcess(config: string, cwd: string, listeners
 /** SIGTERM and the exit code; fails (after SIGKILL) if the process is not gone within `ms`. */
 export async function sigterm(p: CliProcess, ms = 60_000): Promise<number | string> {
   p.child.kill('SIGTERM');
-  const r = await Promise.race([p.exit, sleep(ms).then(() => 'timeout' as const)]);
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([p.exit, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]);
+  clearTimeout(timer); // a pending timer would keep mocha alive for `ms` after the test
   if (r === 'timeout') {
     p.child.kill('SIGKILL');
     throw new Error(`no exit within ${ms} ms of SIGTERM:\n${p.lines.slice(-40).join('\n')}`);
