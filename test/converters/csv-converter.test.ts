@@ -16,34 +16,8 @@ import { FlowEncoder } from '../../src/canonical/flow-encoder';
 import { newFlowRecord } from '../../src/canonical/flow-record';
 import { startGateway, type RunningGateway } from '../../src/runtime/assemble';
 import { kafkaSectionYaml, startKafkaMock, type KafkaMock } from '../support/kafka-broker';
+import { parseCsvStrict } from '../outputs/rfc4180';
 import { CLI, FIXTURES, LogSink, listenPort, replayFixtures, sleep, waitFor } from '../support/gateway-harness';
-
-/** RFC 4180 rows, strict: a malformed file (a torn last line, a stray quote) throws. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let i = 0;
-  let quoted = false;
-  let atStart = true;
-  while (i < text.length) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i += 2; continue; }
-      if (c === '"') { quoted = false; i++; continue; }
-      cell += c; i++; continue;
-    }
-    if (c === '"' && atStart) { quoted = true; atStart = false; i++; continue; }
-    if (c === ',') { row.push(cell); cell = ''; atStart = true; i++; continue; }
-    if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; atStart = true; i++; continue; }
-    if (c === '\r' && text[i + 1] === '\n') { i++; continue; }
-    if (c === '"') throw new Error(`stray quote at ${i}`);
-    cell += c; atStart = false; i++;
-  }
-  if (quoted) throw new Error('unterminated quoted cell');
-  if (cell !== '' || row.length) throw new Error(`file does not end with a complete line: ${JSON.stringify(row.concat(cell))}`);
-  return rows;
-}
 
 interface CsvFiles { names: string[]; tmp: string[]; rows: string[][]; header: string[] }
 
@@ -54,7 +28,7 @@ function readCsvDir(dir: string): CsvFiles {
   const rows: string[][] = [];
   let header: string[] = [];
   for (const f of names) {
-    const r = parseCsv(readFileSync(path.join(dir, f), 'utf8'));
+    const r = parseCsvStrict(readFileSync(path.join(dir, f), 'utf8'));
     expect(r.length, `${f} has a header`).to.be.greaterThan(0);
     header = r[0];
     for (const x of r.slice(1)) {
@@ -114,7 +88,7 @@ describe('CSV converter (gateway → Kafka → rotated CSV files)', function () 
     const want: string[] = [];
     for (const f of FILES) {
       const out = execFileSync(process.execPath, [CLI, 'decode', path.join(FIXTURES, f), '--format', 'csv', '--fields', FIELDS.join(','), '--summary', 'none'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-      want.push(...parseCsv(out).slice(1).map((r) => r.join(',')));
+      want.push(...parseCsvStrict(out).slice(1).map((r) => r.join(',')));
     }
     expect(got.rows.map((r) => r.join(',')).sort()).to.deep.equal(want.sort());
   });

@@ -3,29 +3,13 @@
 
 import { createReadStream } from 'node:fs';
 import * as readline from 'node:readline';
+import { parseCsvStrict } from '../outputs/rfc4180';
 
 /** One CSV line (no line break inside a cell: the CSV output never writes one) as its cells. */
 export function parseCsvLine(line: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let i = 0;
-  let quoted = false;
-  let atStart = true;
-  while (i < line.length) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') { cell += '"'; i += 2; continue; }
-      if (c === '"') { quoted = false; i++; continue; }
-      cell += c; i++; continue;
-    }
-    if (c === '"' && atStart) { quoted = true; atStart = false; i++; continue; }
-    if (c === ',') { cells.push(cell); cell = ''; atStart = true; i++; continue; }
-    if (c === '"') throw new Error(`stray quote at ${i}: ${line}`);
-    cell += c; atStart = false; i++;
-  }
-  if (quoted) throw new Error(`unterminated quoted cell: ${line}`);
-  cells.push(cell);
-  return cells;
+  const rows = parseCsvStrict(`${line}\n`);
+  if (rows.length !== 1) throw new Error(`not one CSV row: ${line}`);
+  return rows[0];
 }
 
 /**
