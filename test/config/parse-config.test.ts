@@ -8,19 +8,10 @@ import { parse, stringify } from 'yaml';
 import { ConfigError, ConfigReadError, CONFIG_SCHEMA, DEFAULT_DECODER_CONFIG, loadConfig, parseConfig, type GatewayConfig } from '../../src/config/config';
 import type { JsonSchema } from '../../src/config/schema';
 import { closest, editDistance } from '../../src/config/suggest';
+import { problemsOf } from '../support/config-problems';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const LISTEN = 'listeners: [{ listen: "127.0.0.1:0" }]\n';
-
-function problemsOf(text: string, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfig(text, 'c.yaml', env);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const KAFKA_DEFAULTS = {
   client_id: 'flowgate',

@@ -76,10 +76,10 @@ interface Run {
   stderr: string;
 }
 
-function dump(args: string[], env: Record<string, string> = {}): Promise<Run> {
+/** The CLI as a child process, async (not spawnSync): the TLS server lives in this process and must keep answering. */
+function runCli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    // Async (not spawnSync): the TLS server lives in this process and must keep answering.
-    const child = spawn(process.execPath, [CLI, 'dump', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -89,17 +89,8 @@ function dump(args: string[], env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
-function checkConfig(file: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'check-config', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const dump = (args: string[], env: Record<string, string> = {}): Promise<Run> => runCli(['dump', ...args], env);
+const checkConfig = (file: string): Promise<Run> => runCli(['check-config', file]);
 
 const WINDOW = ['--from', '0', '--to', '1', '--timeout-ms', '8000', '-q'];
 

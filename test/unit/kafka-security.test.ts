@@ -7,23 +7,14 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, parseConfig } from '../../src/config/config';
+import { parseConfig } from '../../src/config/config';
+import { problemsOf } from '../support/config-problems';
 import { kafkaClientConfig, kafkaSecurityOptions } from '../../src/bus/kafka-client';
 import { worldReadableSecrets } from '../../src/config/secrets';
 import { configWarnings, isLoopbackHost } from '../../src/config/warnings';
 
 const LISTEN = 'listeners: [{ listen: "127.0.0.1:0" }]\n';
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-
-function problemsOf(text: string, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfig(text, 'c.yaml', env);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('Kafka security: the kafkajs client config', () => {
   let dir: string;
